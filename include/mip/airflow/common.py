@@ -1,0 +1,69 @@
+"""What every MIP DAG shares: default args, tags, documentation, the channel check task."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, task
+
+from mip.config import Channel, Topology
+
+START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
+DEFAULT_ARGS = {
+    "owner": "mip",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+}
+
+
+def channel_tags(pipeline: str, channel: Channel) -> list[str]:
+    return [f"pipeline:{pipeline}", f"channel:{channel.id}", f"account:{channel.account}", f"role:{channel.role}"]
+
+
+def channel_doc(title: str, what: str, topology: Topology, channel: Channel) -> str:
+    account = topology.account_of(channel)
+    market = channel.marketplace
+    link = f"\n- **Linked main channel**: `{channel.linked_main}` (Build International Listings)" if (
+        channel.linked_main) else ""
+    return (
+        f"### {title} — channel `{channel.id}`\n\n{what}\n\n"
+        f"- **Marketplace**: {market.country} (`{market.marketplace_id}`, {market.currency}, region {market.region})\n"
+        f"- **Role**: {channel.role}{link}\n"
+        f"- **Account**: `{account.id}` (Seller ID `{account.seller_id}`, connection `{account.connection_id}`)\n"
+    )
+
+
+def channel_dag(pipeline: str, topology: Topology, channel: Channel, *, title: str, what: str, **kwargs: Any) -> DAG:
+    """The DAG ``mip_<pipeline>__<channel>`` with MIP's conventions; ``kwargs`` go to ``DAG``."""
+    kwargs.setdefault("start_date", START_DATE)
+    kwargs.setdefault("catchup", False)
+    kwargs.setdefault("max_active_runs", 1)
+    return DAG(
+        dag_id=f"mip_{pipeline}__{channel.id}",
+        default_args=DEFAULT_ARGS,
+        tags=channel_tags(pipeline, channel),
+        doc_md=channel_doc(title, what, topology, channel),
+        **kwargs,
+    )
+
+
+@task(retries=0)
+def check_channel(channel_id: str) -> None:
+    """Refuse to run when the topology changed this channel's registered role or link."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.airflow.db import mip_db
+    from mip.config import load_topology
+    from mip.store import registry
+
+    topology = load_topology()
+    with mip_db() as conn:
+        try:
+            added = registry.deploy(conn, topology, [channel_id])
+        except registry.RegistryConflict as exc:
+            raise AirflowFailException(str(exc)) from None
+    if added:
+        print(f"channel {channel_id} registered (first deployment)")

@@ -1,0 +1,1 @@
+"""One module per pipeline kind; each exposes ``build(topology, channel) -> DAG``."""

@@ -1,0 +1,126 @@
+"""The ``mip`` command line (outside Airflow; the database comes from ``MIP_DATABASE_URL``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mip.config import TopologyError, load_topology, topology_path
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from mip.store.migrate import upgrade
+
+    upgrade(args.url)
+    print("mip schema is at the latest migration")
+    return 0
+
+
+def _channels_validate(args: argparse.Namespace) -> int:
+    path = Path(args.path) if args.path else topology_path()
+    try:
+        topology = load_topology(path)
+    except TopologyError as exc:
+        print(f"{len(exc.problems)} problem(s) in the topology:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    from mip.store import registry
+
+    conflicts = registry.conflicts(topology, registry.read_snapshot(path))
+    if args.registry:
+        from mip.store.db import connect
+
+        with connect(args.url) as conn:
+            conflicts = registry.conflicts(topology, registry.read(conn))
+    if conflicts:
+        print("the topology changes deployed channels:", file=sys.stderr)
+        for message in conflicts:
+            print(f"  {path}: {message}", file=sys.stderr)
+        return 1
+    mains = ", ".join(c.id for c in topology.main_channels)
+    print(f"{path}: {len(topology.accounts)} account(s), {len(topology.channels)} channel(s), main: {mains}")
+    return 0
+
+
+def _channels_deploy(args: argparse.Namespace) -> int:
+    from mip.store import registry
+    from mip.store.db import connect
+
+    path = Path(args.path) if args.path else topology_path()
+    topology = load_topology(path)
+    with connect(args.url) as conn:
+        try:
+            added = registry.deploy(conn, topology)
+        except registry.RegistryConflict as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        registry.write_snapshot(conn, path)
+    print(f"registered {', '.join(added) if added else 'no new channel'}; registry snapshot in "
+          f"{registry.snapshot_path(path)}")
+    return 0
+
+
+def _channels_reassign(args: argparse.Namespace) -> int:
+    from mip.store import registry
+    from mip.store.db import connect
+
+    path = Path(args.topology) if args.topology else topology_path()
+    topology = load_topology(path)
+    with connect(args.url) as conn:
+        try:
+            changed = registry.reassign(conn, topology, args.channel, args.role, args.link, args.reason)
+        except (ValueError, KeyError) as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 1
+        registry.write_snapshot(conn, path)
+    print(f"channel {changed.channel_id} is now {changed.role}"
+          f"{' linked to ' + changed.linked_main if changed.linked_main else ''} (audited)")
+    return 0
+
+
+TOPOLOGY_HELP = "topology file (default: $MIP_CHANNELS_FILE or include/channels.yaml)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mip", description="MIP: Amazon multi-channel integration")
+    parser.add_argument("--url", help="database URL (default: $MIP_DATABASE_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the mip schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply the Alembic migrations").set_defaults(func=_db_upgrade)
+
+    channels = commands.add_parser("channels", help="the channel topology").add_subparsers(
+        dest="channels_command", required=True
+    )
+    validate = channels.add_parser("validate", help="check a topology file; exit 1 with the problems")
+    validate.add_argument("path", nargs="?", help=TOPOLOGY_HELP)
+    validate.add_argument("--registry", action="store_true", help="also compare with the registry in the database")
+    validate.set_defaults(func=_channels_validate)
+
+    deploy = channels.add_parser("deploy", help="record new channels' role and link in the registry")
+    deploy.add_argument("path", nargs="?")
+    deploy.set_defaults(func=_channels_deploy)
+
+    reassign = channels.add_parser("reassign", help="deliberately change a deployed channel's role or link")
+    reassign.add_argument("channel")
+    reassign.add_argument("--role", required=True, choices=["main", "international"])
+    reassign.add_argument("--link", help="the main channel an international channel links to")
+    reassign.add_argument("--reason", required=True)
+    reassign.add_argument("--topology", help=TOPOLOGY_HELP)
+    reassign.set_defaults(func=_channels_reassign)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TopologyError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

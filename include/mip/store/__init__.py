@@ -1,0 +1,1 @@
+"""PostgreSQL access for the ``mip`` schema: connections, migrations, bulk upsert, registry."""
