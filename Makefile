@@ -26,6 +26,10 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# CeleryExecutor with two workers vs LocalExecutor on the local PostgreSQL and Redis (scripts/distributed_test.py)
+distributed-test: venv
+	$(BIN)/python scripts/distributed_test.py $(DIST_ARGS)
+
 bench: venv
 	$(BIN)/python bench/run_all.py
 

@@ -7,6 +7,7 @@ Everything started here is stopped on Ctrl-C (the embedded PostgreSQL too). Logs
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -49,10 +50,11 @@ def databases() -> tuple[str, str, bool]:
 
 
 def persistent_secret(name: str) -> str:
+    """A random key kept under .local/secrets (urlsafe base64 of 32 bytes: also a valid Fernet key)."""
     path = LOCAL / "secrets" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     return path.read_text()
 
 
@@ -75,6 +77,7 @@ def airflow_environment(mip_url: str, airflow_url: str) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(AIRFLOW_PORT),
         "AIRFLOW__API__SECRET_KEY": persistent_secret("api_secret_key"),
         "AIRFLOW__API_AUTH__JWT_SECRET": persistent_secret("jwt_secret"),
+        "AIRFLOW__CORE__FERNET_KEY": persistent_secret("fernet_key"),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW_CONN_MIP_POSTGRES": mip_url,
         "MIP_DATABASE_URL": mip_url,
@@ -143,10 +146,22 @@ def main() -> None:
     run([str(BIN / "mip"), "db", "upgrade"], env, "migrating the mip schema")
     run([str(BIN / "mip"), "channels", "deploy"], env, "registering the demo channels")
     run([str(BIN / "airflow"), "db", "migrate"], env, "migrating Airflow's metadata database")
+    supplier = LOCAL / "supplier"
+    if not (supplier / "stock.csv").exists():
+        run([str(BIN / "python"), "-m", "sandbox.catalog", "--out", str(supplier), "--count", "5000", "--seed", "1"],
+            {**env, "PYTHONPATH": str(ROOT)}, "writing the demo supplier catalog (5,000 products) to .local/supplier")
+    env["MIP_SUPPLIER_DIR"] = str(supplier)
 
     supervisor = Supervisor()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+        supervisor.start("sandbox", [str(BIN / "python"), "-m", "sandbox.spapi", "--port", str(SANDBOX_PORT),
+                                     "--state", str(LOCAL / "sandbox"), "--time-scale", "10",
+                                     "--orders-per-hour", "20"], {**env, "PYTHONPATH": str(ROOT)})
+        wait_for_http(f"{sandbox_url}/_sandbox/health", "the SP-API sandbox")
+        run([str(BIN / "python"), "-m", "mip.airflow.setup", "--sandbox", sandbox_url], env,
+            "creating the SP-API pools and the demo account's connection (sandbox credentials)")
         supervisor.start("api-server", [str(BIN / "airflow"), "api-server", "--port", str(AIRFLOW_PORT)], env)
         supervisor.start("scheduler", [str(BIN / "airflow"), "scheduler"], env)
         supervisor.start("dag-processor", [str(BIN / "airflow"), "dag-processor"], env)
@@ -154,6 +169,7 @@ def main() -> None:
         wait_for_http(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health", "the Airflow api-server")
         say("")
         say(f"Airflow UI: http://127.0.0.1:{AIRFLOW_PORT}   login: {ADMIN_USER} / {ADMIN_PASSWORD}")
+        say(f"Amazon SP-API sandbox: {sandbox_url} (accounts and test credentials: {sandbox_url}/_sandbox/accounts)")
         say("DAGs appear within ~30 s (filter by tag, e.g. channel:it). Ctrl-C stops everything.")
         supervisor.watch()
     except KeyboardInterrupt:

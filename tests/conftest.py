@@ -5,12 +5,14 @@ else the PostgreSQL on 127.0.0.1:5432 if reachable, else the embedded one under 
 Each session creates its own ``mip`` database and Airflow metadata database on that server (so
 parallel sessions never meet) and drops them at the end (``MIP_KEEP_TEST_DB=1`` keeps them).
 
-Airflow reads its configuration when first imported, so everything is set in ``pytest_configure``,
-before any test module imports Airflow.
+Airflow reads its configuration when first imported, so everything is set when this module is
+imported: pytest imports it before any other conftest or test module (even when a subdirectory's
+tests are run alone, whose conftest pytest loads before ``pytest_configure``).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -23,6 +25,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+def fast_retries():
+    """A retry policy for tests: the same logic as production, with short waits."""
+    from mip.amazon.gateway import RetryPolicy
+
+    return RetryPolicy(max_attempts=5, base_delay=0.05, max_delay=0.5, max_elapsed=30, timeout=10)
 SESSION = {}
 
 
@@ -38,7 +47,7 @@ def _test_server() -> str:
     return embedded.ensure_running(ROOT / ".local" / "test-postgres")
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _configure_session() -> None:
     from mip.store.migrate import upgrade
     from mip.store.server import base_url, ensure_database
 
@@ -62,10 +71,14 @@ def pytest_configure(config: pytest.Config) -> None:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "AIRFLOW_CONN_MIP_POSTGRES": mip_url,
+            "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         }
     )
     upgrade(mip_url)
     print(f"test databases {name} and {name}_airflow on {server}")
+
+
+_configure_session()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -101,3 +114,64 @@ def db(mip_url):
 def airflow_db() -> None:
     """Migrate the session's Airflow metadata database (once, on first use)."""
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """The SP-API sandbox (demo state, time scale 60) for the whole session; see sandbox/testing.py.
+
+    Shared by every test: leave the demo accounts usable (revoke tokens, change participations or
+    BIL links only on a sandbox of your own, ``sandbox.testing.run_sandbox``). Every response is
+    checked against Amazon's models (``GET /_sandbox/contract-violations``).
+    """
+    from sandbox.testing import run_sandbox
+
+    with run_sandbox(tmp_path_factory.mktemp("spapi"), time_scale=60.0, extra_args=["--validate-responses"]) as running:
+        yield running
+
+
+@pytest.fixture
+def clean_faults(sandbox):
+    """The session sandbox with no faults switched on, before and after the test."""
+    sandbox.reset_faults()
+    yield sandbox
+    sandbox.reset_faults()
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory):
+    """A sandbox of the test module's own, for tests that revoke tokens or change participations."""
+    from sandbox.testing import run_sandbox
+
+    with run_sandbox(tmp_path_factory.mktemp("own-spapi"), time_scale=60.0) as running:
+        yield running
+
+
+@pytest.fixture
+def make_gateway(mip_url):
+    """``make_gateway(sandbox, account="demo", policy=fast_retries(), **connection_overrides)``: a gateway
+    built like tasks build it (credentials from a connection's extra, the budget in the mip database),
+    pointed at a sandbox, with both rate buckets (ours and the sandbox's) starting full."""
+    from mip.airflow.hooks.sp_api import credentials_from_extra
+    from mip.airflow.setup import sandbox_connection_extra
+    from mip.amazon.budget import RateBudget
+    from mip.amazon.gateway import SpApiGateway
+    from mip.store.db import connect
+    from sandbox.testing import forget_access_tokens
+
+    contexts = []
+
+    def make(sandbox, account: str = "demo", policy=None, **overrides):
+        forget_access_tokens()
+        extra = {**sandbox_connection_extra(sandbox.base_url, sandbox.account(account)), **overrides}
+        credentials = credentials_from_extra(account, extra)
+        context = connect(mip_url, autocommit=True)
+        contexts.append(context)
+        conn = context.__enter__()
+        conn.execute("DELETE FROM mip.rate_budget WHERE seller_id = %s", (credentials.seller_id,))
+        sandbox.admin("POST", "reset-rate-limits")
+        return SpApiGateway(credentials, RateBudget(conn, credentials.seller_id), policy or fast_retries())
+
+    yield make
+    for context in contexts:
+        context.__exit__(None, None, None)

@@ -80,6 +80,23 @@ def _channels_reassign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _credentials_reset(args: argparse.Namespace) -> int:
+    # Needs Airflow's metadata database (the account's connection lives there): the Airflow glue does it.
+    from mip.airflow.reset import reset_credentials
+
+    path = Path(args.topology) if args.topology else topology_path()
+    try:
+        summary = reset_credentials(
+            load_topology(path), args.account, code=args.code, refresh_token=args.refresh_token,
+            seller_id=args.seller_id, database_url=args.url,
+        )
+    except (ValueError, KeyError, RuntimeError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
 TOPOLOGY_HELP = "topology file (default: $MIP_CHANNELS_FILE or include/channels.yaml)"
 
 
@@ -110,6 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
     reassign.add_argument("--reason", required=True)
     reassign.add_argument("--topology", help=TOPOLOGY_HELP)
     reassign.set_defaults(func=_channels_reassign)
+
+    credentials = commands.add_parser("credentials", help="seller account credentials").add_subparsers(
+        dest="credentials_command", required=True
+    )
+    reset = credentials.add_parser(
+        "reset", help="store a new authorization (consent code or refresh token), optionally a new Seller ID"
+    )
+    reset.add_argument("account", help="the account id of the topology")
+    source = reset.add_mutually_exclusive_group(required=True)
+    source.add_argument("--code", help="the spapi_oauth_code of Amazon's consent redirect (single use, 5 minutes)")
+    source.add_argument("--refresh-token", help="a refresh token (Atzr|...) from a self-authorization")
+    reset.add_argument("--seller-id", help="switch the account to this Seller ID (history is kept)")
+    reset.add_argument("--topology", help=TOPOLOGY_HELP)
+    reset.set_defaults(func=_credentials_reset)
     return parser
 
 

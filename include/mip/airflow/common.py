@@ -19,6 +19,11 @@ DEFAULT_ARGS = {
 }
 
 
+def sp_api_pool(account_id: str) -> str:
+    """The Airflow pool bounding how many tasks call SP-API for one seller account at once."""
+    return f"sp_api__{account_id}"
+
+
 def channel_tags(pipeline: str, channel: Channel) -> list[str]:
     return [f"pipeline:{pipeline}", f"channel:{channel.id}", f"account:{channel.account}", f"role:{channel.role}"]
 

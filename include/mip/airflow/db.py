@@ -26,3 +26,12 @@ def mip_db() -> Iterator[psycopg.Connection]:
         raise
     finally:
         conn.close()
+
+
+def mip_autocommit_connection() -> psycopg.Connection:
+    """A long-lived autocommit connection (the rate budget's); the caller closes it."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    conn = PostgresHook(postgres_conn_id=MIP_CONN_ID).get_conn()
+    conn.autocommit = True
+    return conn

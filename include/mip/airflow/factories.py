@@ -12,7 +12,7 @@ from importlib import import_module
 
 from airflow.sdk import DAG, get_parsing_context
 
-from mip.config import Channel, Topology, load_topology, topology_path
+from mip.config import Account, Channel, Topology, load_topology, topology_path
 from mip.store import registry
 
 # pipeline -> (roles it runs for, module under mip.airflow.pipelines building it)
@@ -22,6 +22,13 @@ CHANNEL_PIPELINES: dict[str, tuple[tuple[str, ...], str]] = {
     "orders": (("main", "international"), "orders"),
     "migrate_csv": (("main",), "migrate_csv"),
 }
+
+
+# pipeline -> module under mip.airflow.pipelines building the one DAG of the deployment
+SINGLE_PIPELINES = {"account_health": "account_health", "catalog_sync": "catalog_sync"}
+
+# pipeline -> module under mip.airflow.pipelines building one DAG per seller account
+ACCOUNT_PIPELINES = {"repair": "repair"}
 
 
 def dag_id(pipeline: str, channel_id: str) -> str:
@@ -50,4 +57,30 @@ def channel_dags(pipeline: str) -> dict[str, DAG]:
         if wanted and wanted != name:
             continue
         dags[name] = build(topology, channel)
+    return dags
+
+
+def single_dag(pipeline: str) -> dict[str, DAG]:
+    """A deployment-wide DAG (``mip_<pipeline>``), built by ``build(topology)`` of its module."""
+    name = f"mip_{pipeline}"
+    wanted = get_parsing_context().dag_id
+    if wanted and wanted != name:
+        return {}
+    build: Callable[[Topology], DAG] = import_module(f"mip.airflow.pipelines.{SINGLE_PIPELINES[pipeline]}").build
+    return {name: build(_checked_topology())}
+
+
+def account_dags(pipeline: str) -> dict[str, DAG]:
+    """One DAG per seller account (``mip_<pipeline>__<account>``), built by ``build(topology, account)``."""
+    build: Callable[[Topology, Account], DAG] = import_module(
+        f"mip.airflow.pipelines.{ACCOUNT_PIPELINES[pipeline]}"
+    ).build
+    topology = _checked_topology()
+    wanted = get_parsing_context().dag_id
+    dags = {}
+    for account in sorted(topology.accounts, key=lambda a: a.id):
+        name = dag_id(pipeline, account.id)
+        if wanted and wanted != name:
+            continue
+        dags[name] = build(topology, account)
     return dags

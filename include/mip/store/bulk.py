@@ -43,9 +43,17 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _holds_json(series: pd.Series) -> bool:
+    """Whether an object column holds dicts/lists (columns are homogeneous: the first value tells)."""
+    if series.dtype != object:
+        return False
+    present = series.dropna()
+    return not present.empty and isinstance(present.iloc[0], dict | list)
+
+
 def _frame_to_csv(frame: pd.DataFrame, columns: Sequence[str]) -> bytes:
     frame = frame.loc[:, list(columns)]
-    json_columns = [c for c in columns if frame[c].map(lambda v: isinstance(v, dict | list)).any()]
+    json_columns = [c for c in columns if _holds_json(frame[c])]
     if json_columns:
         frame = frame.copy()
         for column in json_columns:

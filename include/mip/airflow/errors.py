@@ -1,0 +1,21 @@
+"""Amazon errors inside tasks: permanent ones fail the task at once, transient ones are retried."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mip.amazon.errors import AmazonError
+
+
+@contextmanager
+def amazon_errors() -> Iterator[None]:
+    """Turn a non-retryable AmazonError into AirflowFailException (no retries burned on a revoked token)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except AmazonError as exc:
+        if exc.retryable:
+            raise
+        raise AirflowFailException(str(exc)) from None

@@ -1,0 +1,84 @@
+"""``amazon_sp_api`` connections and the hook that builds the Amazon gateway from them.
+
+One connection per seller account (its id is the account's ``connection_id`` in the topology).
+Fields live in the connection's extra JSON: ``seller_id``, ``region``, ``lwa_client_id``,
+``lwa_client_secret``, ``refresh_token``, ``authorization_date`` and the optional ``endpoint``
+(an SP-API/LWA base URL override, used for the sandbox). Secrets are masked as soon as they are
+read so they never reach task logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from mip.amazon.credentials import AccountCredentials, parse_authorization_date
+
+CONN_TYPE = "amazon_sp_api"
+SECRET_FIELDS = ("lwa_client_secret", "refresh_token")
+FIELDS = ("seller_id", "region", "lwa_client_id", "lwa_client_secret", "refresh_token", "authorization_date",
+          "endpoint")
+
+
+def extra_field(extra: dict[str, Any], name: str) -> Any:
+    """A field as the UI form stores it (plain key) or as older forms did (``extra__<type>__<name>``)."""
+    value = extra.get(name)
+    if value in (None, ""):
+        value = extra.get(f"extra__{CONN_TYPE}__{name}")
+    return value
+
+
+def credentials_from_extra(account_id: str, extra: dict[str, Any]) -> AccountCredentials:
+    missing = [f for f in FIELDS[:5] if not extra_field(extra, f)]
+    if missing:
+        raise ValueError(
+            f"the amazon_sp_api connection of account {account_id!r} lacks {', '.join(missing)}; fill them in "
+            "Admin > Connections (see README, 'Credentials') or connect the account in Multi-Channel > Marketplaces"
+        )
+    return AccountCredentials(
+        account_id=account_id,
+        seller_id=str(extra_field(extra, "seller_id")).strip(),
+        region=str(extra_field(extra, "region")).strip().lower(),
+        lwa_client_id=str(extra_field(extra, "lwa_client_id")).strip(),
+        lwa_client_secret=str(extra_field(extra, "lwa_client_secret")),
+        refresh_token=str(extra_field(extra, "refresh_token")),
+        authorized_at=parse_authorization_date(extra_field(extra, "authorization_date")),
+        endpoint=extra_field(extra, "endpoint") or None,
+    )
+
+
+class SpApiHook(BaseHook):
+    """Builds ``SpApiGateway`` objects for one seller account's ``amazon_sp_api`` connection."""
+
+    conn_name_attr = "amazon_sp_api_conn_id"
+    default_conn_name = "amazon_sp_api_default"
+    conn_type = CONN_TYPE
+    hook_name = "Amazon SP-API"
+
+    def __init__(self, amazon_sp_api_conn_id: str = default_conn_name, account_id: str | None = None):
+        super().__init__()
+        self.amazon_sp_api_conn_id = amazon_sp_api_conn_id
+        self.account_id = account_id or amazon_sp_api_conn_id
+
+    def get_conn(self) -> AccountCredentials:
+        return self.credentials()
+
+    def credentials(self) -> AccountCredentials:
+        from airflow.sdk.log import mask_secret
+
+        extra = self.get_connection(self.amazon_sp_api_conn_id).extra_dejson
+        for name in SECRET_FIELDS:
+            if value := extra_field(extra, name):
+                mask_secret(value, name)
+        return credentials_from_extra(self.account_id, extra)
+
+    def gateway(self, policy=None):
+        """A gateway whose rate budget lives in the mip database (``mip_postgres``)."""
+        from mip.airflow.db import mip_autocommit_connection
+        from mip.amazon.budget import RateBudget
+        from mip.amazon.gateway import SpApiGateway
+
+        credentials = self.credentials()
+        budget = RateBudget(mip_autocommit_connection(), credentials.seller_id)
+        return SpApiGateway(credentials, budget, policy)

@@ -1,0 +1,64 @@
+"""``mip_account_health`` (daily): one check task per seller account of the topology."""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, task
+
+from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
+from mip.config import Topology
+
+DOC = """### Account health
+
+Daily, per seller account: an LWA token refresh, Amazon's marketplace participations (the account
+may sell), and per channel: the marketplace is one the seller participates in and the Seller ID is
+the refresh token's. Results go to `mip.account_health`. The task **warns** from 90 days after the
+authorization (re-authorize every quarter) and **fails** from 350 days and on any invalid
+credential, naming the fix (README, "Credentials").
+"""
+
+
+@task(retries=2)
+def check_account_health(account_id: str) -> str:
+    import json
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.airflow.db import mip_db
+    from mip.airflow.errors import amazon_errors
+    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.amazon.health import check_account
+    from mip.config import load_topology
+
+    topology = load_topology()
+    account = topology.account(account_id)
+    channels = [c for c in topology.channels if c.account == account_id]
+    with amazon_errors():
+        gateway = SpApiHook(account.connection_id, account_id).gateway()
+        report = check_account(gateway, account, channels)
+    with mip_db() as conn:
+        conn.execute(
+            "INSERT INTO mip.account_health (account_id, status, authorization_age_days, message, details)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (account_id, report.status, report.authorization_age_days, report.message, json.dumps(report.details())),
+        )
+    for warning in report.warnings:
+        print(f"WARNING {warning}")
+    if report.status == "failed":
+        raise AirflowFailException(report.message)
+    return report.status
+
+
+def build(topology: Topology) -> DAG:
+    with DAG(
+        dag_id="mip_account_health",
+        schedule="@daily",
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["pipeline:account_health"] + [f"account:{a.id}" for a in topology.accounts],
+        doc_md=DOC,
+    ) as dag:
+        for account in sorted(topology.accounts, key=lambda a: a.id):
+            check_account_health.override(task_id=f"check__{account.id}", pool=sp_api_pool(account.id))(account.id)
+    return dag

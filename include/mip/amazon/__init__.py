@@ -1,0 +1,1 @@
+"""The Amazon gateway: every SP-API call of MIP goes through ``mip.amazon.gateway.SpApiGateway``."""

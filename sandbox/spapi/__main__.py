@@ -1,0 +1,3 @@
+from sandbox.spapi.server import main
+
+main()

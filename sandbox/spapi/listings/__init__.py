@@ -1,0 +1,1 @@
+"""Listings per (seller, marketplace, SKU): validation, ASIN assignment, status, rendering, storage."""

@@ -1,0 +1,1 @@
+"""Orders v0: generation with scheduled status changes, the API, rendering."""
