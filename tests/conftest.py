@@ -86,6 +86,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     from mip.store.server import drop_database
 
+    if "airflow.settings" in sys.modules:  # close Airflow's pooled connections before the drop
+        sys.modules["airflow.settings"].dispose_orm()
     drop_database(SESSION["server"], SESSION["name"])
     drop_database(SESSION["server"], f"{SESSION['name']}_airflow")
     shutil.rmtree(SESSION["home"], ignore_errors=True)

@@ -219,6 +219,14 @@ def test_feed_submitted_as_utf8_bytes_is_processed_and_reported(private_sandbox)
     report = json.loads(client.get_feed_document(feed["resultFeedDocumentId"]))
     assert report["issues"][0]["code"] == "4000001" and "UTF-8" in report["issues"][0]["message"]
 
+    # getFeeds lists the seller's feeds, newest first, filtered and paged
+    listed = client.get_feeds(feedTypes=["JSON_LISTINGS_FEED"], marketplaceIds=[IT], pageSize=1)
+    assert listed.payload["feeds"][0]["feedId"] == feed["feedId"] and listed.next_token
+    following = client.get_feeds(nextToken=listed.next_token).payload
+    assert following["feeds"][0]["processingStatus"] == "DONE"
+    assert client.get_feeds(feedTypes=["JSON_LISTINGS_FEED"], processingStatuses=["FATAL"]).payload["feeds"] == [
+        {k: v for k, v in feed.items()}]
+
 
 @pytest.mark.parametrize("compression", ["NONE", "GZIP"])
 def test_report_created_polled_and_downloaded(private_sandbox, compression):

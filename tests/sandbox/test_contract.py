@@ -28,6 +28,7 @@ SERVED = {
     "createFeedDocument",
     "createFeed",
     "getFeed",
+    "getFeeds",
     "getFeedDocument",
     "createReport",
     "getReport",
@@ -201,6 +202,11 @@ def test_every_served_operation_answers_in_the_models_shapes(raw: RawApi, privat
     _check("getFeed", done[0], done[1], seen)
     status, body, _ = raw.call("GET", "/feeds/2021-06-30/feeds/123")
     _check("getFeed", status, body, seen)
+    status, body, _ = raw.call("GET", "/feeds/2021-06-30/feeds", params={"feedTypes": "JSON_LISTINGS_FEED"})
+    assert status == 200 and any(f["feedId"] == feed["feedId"] for f in body["feeds"])
+    _check("getFeeds", status, body, seen)
+    status, body, _ = raw.call("GET", "/feeds/2021-06-30/feeds")  # feedTypes is required without nextToken
+    _check("getFeeds", status, body, seen)
     status, body, _ = raw.call("GET", f"/feeds/2021-06-30/documents/{done[1]['resultFeedDocumentId']}")
     _check("getFeedDocument", status, body, seen)
     status, body, _ = raw.call("GET", "/feeds/2021-06-30/documents/nope")

@@ -26,6 +26,8 @@ def get_provider_info() -> dict:
                                   "Settings > Account Info)", "schema": _TEXT},
                     "region": {"label": "Region", "schema": {"type": ["string", "null"], "enum": ["eu", "na", "fe"],
                                                              "default": "eu"}},
+                    "application_id": {"label": "SP-API application id", "description": "amzn1.sp.solution... "
+                                       "(for the OAuth consent of Multi-Channel > Marketplaces)", "schema": _TEXT},
                     "lwa_client_id": {"label": "LWA client id", "description": "amzn1.application-oa2-client...",
                                       "schema": _TEXT},
                     "lwa_client_secret": {"label": "LWA client secret", "schema": _SECRET},

@@ -39,6 +39,7 @@ def sandbox_connection_extra(sandbox_url: str, sandbox_account: dict) -> dict:
         "refresh_token": sandbox_account["refresh_token"],
         "authorization_date": sandbox_account["authorized_at"],
         "endpoint": sandbox_url,
+        "application_id": sandbox_account["application_id"],
     }
 
 
