@@ -18,6 +18,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mip.listings.settings import PublishSettings
 from mip.marketplaces import MARKETPLACES, Marketplace, marketplace_for, normalise_country
 
 DEFAULT_TOPOLOGY = Path(__file__).resolve().parents[1] / "channels.yaml"
@@ -90,6 +91,8 @@ class Channel(Strict):
     role: Literal["main", "international"]
     linked_main: str | None = None
     orders: OrderSettings = OrderSettings()
+    # Main channels: what to publish and at which price (mip.listings.settings); None = not published.
+    publish: PublishSettings | None = None
 
     _id_shape = field_validator("id")(_check_id)
 

@@ -1,14 +1,323 @@
-"""``mip_orders__<channel>``: import the channel's orders for each data interval."""
+"""``mip_orders__<channel>``: import the orders Amazon updated in each data interval.
+
+check_channel -> wait_until_closed -> extract -> wait_report -> download_report -> items -> gate
+-> load -> record_interval. Each step reads and writes Postgres tables keyed by the run
+(``mip.order_pages``, ``mip.stage_orders``, ``mip.stage_order_items``, ``mip.order_intervals``);
+only small summaries go through XCom. Windows longer than ``orders.report_window_days`` are
+imported from the orders report (extract requests it, wait_report polls it in reschedule mode,
+download_report stages it); shorter ones by paging getOrders plus getOrderItems (the report steps
+return at once). Every run records its window in ``mip.order_intervals`` (started -> imported or
+failed), which the repair DAG reads to find the gaps.
+"""
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, CronDataIntervalTimetable
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from mip.airflow.common import channel_dag, check_channel
+from airflow.sdk import DAG, Asset, BaseOperator, CronDataIntervalTimetable, Param, task
+
+from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.config import Channel, Topology
+
+# Seconds between two getReport polls of wait_report (reschedule mode: no worker slot held between).
+REPORT_POKE_SECONDS = float(os.environ.get("MIP_ORDERS_REPORT_POKE_SECONDS", "30"))
+REPORT_TIMEOUT = timedelta(hours=6)
+AMAZON_DELAY = timedelta(minutes=2)
+
+
+def orders_asset(channel_id: str) -> Asset:
+    return Asset(uri=f"mip://orders/{channel_id}", name=f"mip_orders__{channel_id}")
+
+
+def _params_window(context: Any) -> tuple[Any, Any]:
+    params = context["params"]
+    return params.get("window_start"), params.get("window_end")
+
+
+class WaitUntilClosed(BaseOperator):
+    """Deferrable wait until the window's end + 2 minutes (Amazon's LastUpdatedBefore rule).
+
+    Returns at once for a window already closed (backfills, repairs, catch-up runs); otherwise
+    defers to the triggerer, holding no worker slot.
+    """
+
+    ui_color = "#e8f7e4"
+
+    def execute(self, context: Any) -> None:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        from mip.orders.window import WindowError, parse_instant
+
+        end = context.get("data_interval_end")
+        window_end = _params_window(context)[1]
+        if window_end:
+            try:
+                end = parse_instant(window_end, "window_end")
+            except WindowError:
+                return  # extract reports the bad Param
+        if end is None:
+            return
+        moment = end + AMAZON_DELAY
+        if moment <= datetime.now(UTC):
+            self.log.info("window closed at %s: nothing to wait for", end.isoformat())
+            return
+        self.log.info("waiting until %s (window end + 2 minutes)", moment.isoformat())
+        self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")
+
+    def execute_complete(self, context: Any, event: Any = None) -> None:
+        self.log.info("window closed")
+
+
+def _run(channel_id: str):
+    """(context, channel, RunKey) of the running task."""
+    from airflow.sdk import get_current_context
+
+    from mip.config import load_topology
+    from mip.orders.extract import RunKey
+
+    context = get_current_context()
+    channel = load_topology().channel(channel_id)
+    return context, channel, RunKey(channel, context["run_id"])
+
+
+@contextmanager
+def _recorded_failure(channel_id: str, run_id: str) -> Iterator[None]:
+    """Any failure of the step marks the run's interval failed (with the error) before it propagates."""
+    try:
+        yield
+    except BaseException as exc:
+        from mip.airflow.db import mip_db
+        from mip.orders import intervals
+
+        with mip_db() as conn:
+            intervals.record_failure(conn, channel_id, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+@contextmanager
+def _gateway(channel: Channel, channel_id: str, run_id: str):
+    """The account's gateway inside ``amazon_errors()``; its calls are added to the interval's count."""
+    from mip.airflow.db import mip_db
+    from mip.airflow.errors import amazon_errors
+    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.config import load_topology
+    from mip.orders import intervals
+
+    account = load_topology().account_of(channel)
+    with _recorded_failure(channel_id, run_id), amazon_errors():
+        gateway = SpApiHook(account.connection_id, account.id).gateway()
+        try:
+            yield gateway
+        finally:
+            if gateway.budget is not None:
+                gateway.budget.conn.close()
+            with mip_db() as conn:
+                intervals.add_calls(conn, channel_id, run_id, gateway.calls)
+
+
+def _interval(channel_id: str, run_id: str) -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.airflow.db import mip_db
+    from mip.orders import intervals
+
+    with mip_db() as conn:
+        row = intervals.current(conn, channel_id, run_id)
+    if row is None:
+        raise AirflowFailException(f"run {run_id} of channel {channel_id} has no mip.order_intervals row: run extract")
+    return row
+
+
+@task(task_id="extract")
+def extract(channel_id: str) -> dict[str, Any]:
+    """Resolve the window; page getOrders into the stage tables, or request the orders report."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.airflow.db import mip_db
+    from mip.orders import extract as amazon
+    from mip.orders import intervals, stage
+    from mip.orders.window import WindowError, resolve
+
+    context, channel, run = _run(channel_id)
+    try:
+        window = resolve(*_params_window(context), context.get("data_interval_start"), context.get("data_interval_end"))
+    except WindowError as exc:
+        raise AirflowFailException(str(exc)) from None
+    method = window.method(channel.orders.report_window_days)
+    logical_date = context["dag_run"].logical_date
+    with mip_db() as conn:
+        stage.prune(conn, channel_id)
+        stage.clear_run(conn, channel_id, run.run_id, kinds=("orders", "items", "report"))
+        intervals.record_start(conn, channel_id, run.run_id, context["dag"].dag_id, logical_date, window, method)
+    print(
+        f"channel {channel_id} ({channel.country}, {run.marketplace_id}): orders updated in "
+        f"[{window.start.isoformat()}, {window.before.isoformat()}] by {method}"
+        + ("" if window.complete else f" (the window ends {window.end.isoformat()}: covered up to now - 2 min)")
+    )
+    with _gateway(channel, channel_id, run.run_id) as gateway, mip_db() as conn:
+        if method == "api":
+            staged = amazon.page_orders(conn, gateway, run, window)
+            unchanged = stage.mark_unchanged(conn, channel_id, run.run_id)
+            print(f"{staged:,} orders in {gateway.calls} getOrders pages; {unchanged:,} already stored at that version")
+            return {"method": method, "orders": staged, "unchanged": unchanged}
+        report_id = amazon.request_report(gateway, run, window)
+        intervals.update(conn, channel_id, run.run_id, report_id=report_id)
+        print(f"requested report {report_id} ({amazon.normalise.REPORT_TYPE})")
+        return {"method": method, "report_id": report_id}
+
+
+@task.sensor(
+    task_id="wait_report", poke_interval=REPORT_POKE_SECONDS, mode="reschedule", timeout=REPORT_TIMEOUT, retries=2
+)
+def wait_report(channel_id: str):
+    """Poll getReport (reschedule mode, within the usage plan) until the orders report is done."""
+    from airflow.sdk import PokeReturnValue
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.orders import extract as amazon
+
+    _, channel, run = _run(channel_id)
+    interval = _interval(channel_id, run.run_id)
+    if interval["method"] != "report":
+        return PokeReturnValue(is_done=True)
+    with _gateway(channel, channel_id, run.run_id) as gateway:
+        report = amazon.report_status(gateway, run, interval["report_id"])
+    status = report.get("processingStatus")
+    print(f"report {interval['report_id']}: {status}")
+    if status == "FATAL":
+        error = AirflowFailException(
+            f"Amazon could not produce orders report {interval['report_id']} (FATAL); clear this run to request "
+            "it again"
+        )
+        with _recorded_failure(channel_id, run.run_id):
+            raise error
+    return PokeReturnValue(is_done=status in ("DONE", "CANCELLED"))
+
+
+@task(task_id="download_report")
+def download_report(channel_id: str) -> dict[str, Any]:
+    """Download the done report and stage its orders with their lines (nothing to do when paging)."""
+    from mip.airflow.db import mip_db
+    from mip.orders import extract as amazon
+    from mip.orders import stage
+
+    _, channel, run = _run(channel_id)
+    interval = _interval(channel_id, run.run_id)
+    if interval["method"] != "report":
+        print("paging path: no report")
+        return {}
+    with mip_db() as conn:
+        stage.clear_run(conn, channel_id, run.run_id, kinds=("report",))
+    with _gateway(channel, channel_id, run.run_id) as gateway, mip_db() as conn:
+        report = amazon.report_status(gateway, run, interval["report_id"])
+        if report.get("processingStatus") == "CANCELLED":  # Amazon cancels a report that has no data
+            print(f"report {interval['report_id']} CANCELLED: no order was updated in the window")
+            return {"rows": 0, "orders": 0, "items": 0}
+        summary = amazon.load_report(conn, gateway, run, report)
+        summary["unchanged"] = stage.mark_unchanged(conn, channel_id, run.run_id)
+    print(f"report: {summary}")
+    return summary
+
+
+@task(task_id="items")
+def items(channel_id: str) -> dict[str, int]:
+    """getOrderItems for the orders whose LastUpdateDate changed since the stored one (paging path)."""
+    from mip.airflow.db import mip_db
+    from mip.orders import extract as amazon
+
+    _, channel, run = _run(channel_id)
+    with _gateway(channel, channel_id, run.run_id) as gateway, mip_db() as conn:
+        fetched, staged = amazon.fetch_items(conn, gateway, run)
+    print(f"getOrderItems for {fetched:,} changed orders: {staged:,} lines")
+    return {"orders": fetched, "items": staged}
+
+
+@task(task_id="gate")
+def gate(channel_id: str) -> dict[str, Any]:
+    """Suite ``orders`` over the changed orders; failing ones -> mip.rejected_rows, not loaded."""
+    from mip.airflow.db import mip_db
+    from mip.orders.gate import rejected_reasons, run_order_gate
+
+    context, channel, run = _run(channel_id)
+    with _recorded_failure(channel_id, run.run_id), mip_db() as conn:
+        result = run_order_gate(
+            conn,
+            channel_id,
+            channel.marketplace.currency,
+            run.run_id,
+            context["dag"].dag_id,
+            context["task"].task_id,
+        )
+        rejected = rejected_reasons(conn, channel_id, run.run_id)
+    print(result.message())
+    if rejected:
+        print(
+            f"WARNING {result.unexpected_rows} order(s) rejected, not loaded (mip.rejected_rows, source "
+            f"'orders:{channel_id}', run_id '{run.run_id}'):"
+        )
+        for entry in rejected:
+            print(f"  {entry['amazon_order_id']}: {entry['reasons']}")
+    result.raise_for_verdict()
+    return {**result.summary(), "rejected_examples": [r["amazon_order_id"] for r in rejected]}
+
+
+def _load(channel_id: str) -> dict[str, int]:
+    """Upsert the accepted orders and lines (a newer LastUpdateDate wins); emits mip://orders/<channel>."""
+    from mip.airflow.db import mip_db
+    from mip.orders.load import load_run
+
+    _, _, run = _run(channel_id)
+    with _recorded_failure(channel_id, run.run_id), mip_db() as conn:
+        result = load_run(conn, channel_id, run.run_id)
+    print(f"loaded: {result.as_dict()}")
+    return result.as_dict()
+
+
+@task(task_id="record_interval")
+def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
+    """Mark the run's window imported in mip.order_intervals, with its counts."""
+    from mip.airflow.db import mip_db
+    from mip.orders import intervals, stage
+
+    _, _, run = _run(channel_id)
+    with mip_db() as conn:
+        counts = stage.counts(conn, channel_id, run.run_id)
+        intervals.record_imported(
+            conn,
+            channel_id,
+            run.run_id,
+            orders_seen=counts["orders_seen"],
+            orders_loaded=loaded["orders_inserted"] + loaded["orders_updated"],
+            items_loaded=loaded["items_inserted"] + loaded["items_updated"],
+            rejected=counts["rejected"],
+        )
+        row = intervals.current(conn, channel_id, run.run_id)
+    summary = {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in (row or {}).items()
+        if k
+        in (
+            "interval_start",
+            "covered_end",
+            "method",
+            "orders_seen",
+            "orders_loaded",
+            "items_loaded",
+            "rejected",
+            "api_calls",
+        )
+    }
+    print(f"imported: {summary}")
+    return summary
 
 
 def build(topology: Topology, channel: Channel) -> DAG:
+    account = topology.account_of(channel)
+    pool = sp_api_pool(account.id)
     with channel_dag(
         "orders",
         topology,
@@ -16,7 +325,31 @@ def build(topology: Topology, channel: Channel) -> DAG:
         schedule=CronDataIntervalTimetable(channel.orders.schedule, timezone="UTC"),
         max_active_runs=4,
         title="Order import",
-        what="Imports the orders Amazon updated in each data interval into `mip.orders`.",
+        what=(
+            f"Imports the orders Amazon updated in each data interval (schedule `{channel.orders.schedule}`) "
+            "into `mip.orders` / `mip.order_items`: getOrders pages + getOrderItems, or the orders report for "
+            f"windows longer than {channel.orders.report_window_days:g} days. Raw pages: `mip.order_pages`; "
+            "rejected orders: `mip.rejected_rows`; imported windows: `mip.order_intervals`. Manual runs may give "
+            "`window_start`/`window_end`; backfills: `airflow backfill create --dag-id ...` (README, 'Orders')."
+        ),
+        params={
+            "window_start": Param(
+                None,
+                type=["null", "string"],
+                description="ISO 8601 start of the window to "
+                "import instead of the data interval (give window_end too).",
+            ),
+            "window_end": Param(None, type=["null", "string"], description="ISO 8601 end (exclusive) of the window."),
+        },
     ) as dag:
-        check_channel(channel.id)
+        wait = WaitUntilClosed(task_id="wait_until_closed")
+        extracted = extract.override(pool=pool)(channel.id)
+        polled = wait_report.override(pool=pool)(channel.id)
+        downloaded = download_report.override(pool=pool)(channel.id)
+        fetched = items.override(pool=pool)(channel.id)
+        gated = gate(channel.id)
+        loaded = task(task_id="load", outlets=[orders_asset(channel.id)])(_load)(channel.id)
+        recorded = record_interval(channel.id, loaded)
+        check_channel(channel.id) >> wait >> extracted >> polled >> downloaded >> fetched >> gated >> loaded
+        loaded >> recorded
     return dag

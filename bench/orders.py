@@ -1,0 +1,235 @@
+"""Order import benchmark: 10,000 orders from the sandbox both ways, and a 50,000-order upsert.
+
+1. The sandbox (time scale ``--scale``, default 600: usage-plan rates 600 times Amazon's, and its
+   ``x-amzn-RateLimit-Limit`` header says so, which the rate budget follows) generates ``--orders``
+   Italian orders in a closed window of the past. The window is imported twice into an empty
+   ``mip.orders`` with the DAG's own steps (mip.orders.importer): by paging getOrders plus one
+   getOrderItems per order, and by the orders report. For each: API calls per operation (the
+   sandbox's count), wall time, and usage-plan time = wall time x scale (what the same calls take
+   against Amazon) of the steps that call Amazon, next to the floor Amazon's usage plans put under
+   those calls.
+2. ``--upsert`` orders (default 50,000) with their lines, as the load step writes them
+   (mip.store.bulk.bulk_upsert with newer_column), into empty tables, then again unchanged:
+   rows per second (target >= 20,000).
+
+    .venv/bin/python bench/orders.py [--orders 10000] [--scale 600] [--upsert 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from support import bench_database, peak_rss_mib, sandbox  # noqa: E402
+
+DEMO = "A1MIPDEMOSELLER"
+TABLES = "mip.orders, mip.order_items, mip.stage_orders, mip.stage_order_items, mip.order_pages, mip.order_intervals"
+OPERATIONS = ("getOrders", "getOrderItems", "createReport", "getReport", "getReportDocument")
+
+
+def generate(server, count: int, start: float, end: float) -> None:
+    skus = [f"BENCH-ORD-{n:03d}" for n in range(40)]
+    for offset in range(0, count, 2000):
+        size = min(2000, count - offset)
+        span = (end - start) / count
+        server.admin(
+            "POST",
+            "orders/generate",
+            json={
+                "seller_id": DEMO,
+                "country": "IT",
+                "count": size,
+                "skus": skus,
+                "start": start + offset * span,
+                "end": start + (offset + size) * span,
+            },
+        )
+
+
+def gateway(server, url: str):
+    from mip.airflow.hooks.sp_api import credentials_from_extra
+    from mip.airflow.setup import sandbox_connection_extra
+    from mip.amazon.budget import RateBudget
+    from mip.amazon.gateway import SpApiGateway
+    from mip.store.db import libpq_url
+
+    credentials = credentials_from_extra("demo", sandbox_connection_extra(server.base_url, server.account("demo")))
+    conn = psycopg.connect(libpq_url(url), autocommit=True)  # the budget's; closed by the caller
+    conn.execute("DELETE FROM mip.rate_budget WHERE seller_id = %s", (DEMO,))
+    server.admin("POST", "reset-rate-limits")
+    server.admin("POST", "reset-counters")
+    return SpApiGateway(credentials, RateBudget(conn, DEMO))
+
+
+def plan_floor(calls: dict[str, int]) -> float:
+    """Seconds Amazon's usage plans need at least for these calls (burst first, then the rate)."""
+    from mip.amazon.usage_plans import usage_plan
+
+    return max((max(0, n - usage_plan(op).burst) / usage_plan(op).rate for op, n in calls.items() if n), default=0)
+
+
+def import_both_ways(url: str, count: int, scale: float) -> None:
+    from mip.config import parse_topology
+    from mip.orders.importer import import_window
+    from mip.orders.window import Window
+    from mip.store.db import connect
+
+    channel = parse_topology(
+        "accounts: [{id: demo, seller_id: A1MIPDEMOSELLER, region: eu, connection_id: c}]\n"
+        "channels: [{id: it, account: demo, country: IT, role: main}]\n",
+        "bench.yaml",
+    ).channel("it")
+    now = time.time()
+    start, end = now - 30 * 3600, now - 6 * 3600  # statuses settle within 60 Amazon hours = 6 min at 600
+    with sandbox(scale) as server:
+        began = time.perf_counter()
+        generate(server, count, start, end - 3600)
+        print(f"sandbox: {count:,} orders generated in {time.perf_counter() - began:.1f} s (time scale {scale:g})")
+        window = Window(
+            datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), datetime.fromtimestamp(end, UTC)
+        )
+        results = {}
+        for method in ("api", "report"):
+            with connect(url) as conn:
+                conn.execute(f"TRUNCATE {TABLES}")
+                conn.commit()
+                gw = gateway(server, url)
+                began = time.perf_counter()
+                result = import_window(
+                    conn, gw, channel, f"bench-{method}", window, method=method, report_poll_seconds=30 / scale
+                )
+                wall = time.perf_counter() - began
+                stored = conn.execute(
+                    "SELECT (SELECT count(*) FROM mip.orders), (SELECT count(*) FROM mip.order_items)"
+                ).fetchone()
+                gw.budget.conn.close()
+            calls = {op: server.admin("GET", "calls").get(op, {}).get("calls", 0) for op in OPERATIONS}
+            throttled = sum(v.get("throttled", 0) for v in server.admin("GET", "calls").values())
+            results[method] = stored
+            label = "paging getOrders + getOrderItems" if method == "api" else "orders report"
+            print(f"\n{label}:")
+            print(f"  orders {stored[0]:,}, lines {stored[1]:,}, rejected {result.rejected}")
+            print(
+                "  API calls: "
+                + ", ".join(f"{op} {n:,}" for op, n in calls.items() if n)
+                + f" (total {sum(calls.values()):,}; 429 answers {throttled})"
+            )
+            amazon = sum(v for k, v in result.seconds.items() if k in ("extract", "items", "report"))
+            print(
+                f"  wall time {wall:.1f} s, of which talking to Amazon {amazon:.1f} s = "
+                f"{amazon * scale / 3600:.2f} h "
+                f"of usage-plan time (x {scale:g}); Amazon's usage plans need at least "
+                f"{plan_floor(calls) / 3600:.2f} h for these calls"
+            )
+            print("  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
+        assert results["api"] == results["report"], f"both ways must give the same rows: {results}"
+
+
+def synthetic(count: int, seed: int = 7):
+    """Orders and lines shaped like the API path's (raw included), a realistic mix of sizes."""
+    from mip.orders.model import Item, Order
+
+    rng = random.Random(seed)
+    base = datetime(2026, 10, 1, tzinfo=UTC)
+    orders, items = [], []
+    for n in range(count):
+        order_id = f"405-{n:07d}-{rng.randrange(10**7):07d}"
+        purchase = base + timedelta(seconds=n * 37)
+        updated = purchase + timedelta(hours=rng.randint(1, 30))
+        lines = rng.choices((1, 2, 3), weights=(70, 22, 8))[0]
+        total = Decimal(0)
+        for position in range(lines):
+            price = Decimal(rng.randint(500, 15000)) / 100
+            sku = f"SKU-{rng.randrange(5000):05d}"
+            raw = {
+                "ASIN": f"B0{rng.randrange(10**8):08d}",
+                "SellerSKU": sku,
+                "OrderItemId": f"{n:08d}{position:04d}",
+                "QuantityOrdered": 1,
+                "ItemPrice": {"CurrencyCode": "EUR", "Amount": str(price)},
+            }
+            items.append(
+                Item(
+                    order_id,
+                    sku if position == 0 else f"{sku}-{position}",
+                    raw["OrderItemId"],
+                    "it",
+                    sku,
+                    raw["ASIN"],
+                    f"Prodotto {sku}",
+                    1,
+                    price,
+                    (price * 22 / 122).quantize(Decimal("0.01")),
+                    Decimal("0.00"),
+                    Decimal("0.00"),
+                    Decimal("0.00"),
+                    "EUR",
+                    updated,
+                    raw,
+                ).row()
+            )
+            total += price
+        raw_order = {
+            "AmazonOrderId": order_id,
+            "PurchaseDate": purchase.isoformat(),
+            "LastUpdateDate": updated.isoformat(),
+            "OrderStatus": "Shipped",
+            "FulfillmentChannel": "MFN",
+            "MarketplaceId": "APJ6JRA9NG5V4",
+            "OrderTotal": {"CurrencyCode": "EUR", "Amount": str(total)},
+            "ShippingAddress": {"City": "Milano", "PostalCode": "20121", "CountryCode": "IT"},
+        }
+        orders.append(
+            Order(order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order).row()
+        )
+    return orders, items
+
+
+def upsert(url: str, count: int) -> None:
+    from mip.orders.load import upsert_orders
+    from mip.store.db import connect
+
+    orders, items = synthetic(count)
+    rows = len(orders) + len(items)
+    print(f"\nupsert: {len(orders):,} orders + {len(items):,} lines = {rows:,} rows")
+    with connect(url) as conn:
+        conn.execute(f"TRUNCATE {TABLES}")
+        conn.commit()
+        for label in ("into empty tables", "again, unchanged"):
+            began = time.perf_counter()
+            order_result, item_result = upsert_orders(conn, orders, items)
+            conn.commit()
+            seconds = time.perf_counter() - began
+            written = order_result.inserted + order_result.updated + item_result.inserted + item_result.updated
+            print(f"  {label}: {seconds:.2f} s, {rows / seconds:,.0f} rows/s ({written:,} rows written)")
+
+
+def main() -> None:
+    import logging
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--scale", type=float, default=600.0)
+    parser.add_argument("--upsert", type=int, default=50_000)
+    parser.add_argument("--skip-import", action="store_true")
+    args = parser.parse_args()
+    url = bench_database()
+    if not args.skip_import:
+        import_both_ways(url, args.orders, args.scale)
+    if args.upsert:
+        upsert(url, args.upsert)
+    print(f"\npeak RSS {peak_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

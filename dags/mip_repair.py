@@ -1,0 +1,6 @@
+"""mip_repair__<account>: re-runs the order imports that failed while the account's credentials were invalid
+(see mip.airflow.pipelines.repair); scheduled on the account's credentials Asset."""
+
+from mip.airflow.factories import account_dags
+
+globals().update(account_dags("repair"))

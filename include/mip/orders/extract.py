@@ -1,0 +1,201 @@
+"""Talking to Amazon for one run: getOrders pages, getOrderItems, the orders report.
+
+Every call goes through the gateway (rate budget, retries, error mapping). What Amazon returns is
+kept in ``mip.order_pages`` before it is normalised into the stage tables, so a run can be replayed
+from its pages. Item fetching commits every ``ITEMS_COMMIT_EVERY`` orders: a retried task goes on
+where the previous attempt stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+
+from mip.amazon import reports
+from mip.amazon.gateway import SpApiGateway
+from mip.config import Channel
+from mip.orders import normalise, stage
+from mip.orders.window import Window
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 100
+ITEMS_COMMIT_EVERY = 50
+
+
+def amazon_time(value: datetime) -> str:
+    """ISO 8601 UTC with seconds, as Amazon prints and accepts dates."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class RunKey:
+    channel: Channel
+    run_id: str
+
+    @property
+    def channel_id(self) -> str:
+        return self.channel.id
+
+    @property
+    def country(self) -> str:
+        return self.channel.country
+
+    @property
+    def marketplace_id(self) -> str:
+        return self.channel.marketplace.marketplace_id
+
+
+def _orders_client(gateway: SpApiGateway, country: str):
+    from sp_api.api import Orders
+
+    return gateway.client(Orders, country)
+
+
+def page_orders(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, window: Window) -> int:
+    """getOrders for the window, every NextToken page; pages -> order_pages, orders -> stage_orders."""
+    client = _orders_client(gateway, run.country)
+    params: dict = {
+        "MarketplaceIds": [run.marketplace_id],
+        "LastUpdatedAfter": amazon_time(window.start),
+        "LastUpdatedBefore": amazon_time(window.before),
+        "MaxResultsPerPage": PAGE_SIZE,
+    }
+    seq, staged = 0, 0
+    while True:
+        seq += 1
+        request = dict(params)
+        response = gateway.call("getOrders", lambda r=request: client.get_orders(**r), country=run.country)
+        payload = response.payload or {}
+        stage.save_page(conn, run.channel_id, run.run_id, "orders", seq, request, payload=payload)
+        orders = [normalise.api_order(o, run.channel_id, run.marketplace_id) for o in payload.get("Orders", [])]
+        staged += stage.stage_orders(conn, run.run_id, "api", orders)
+        token = payload.get("NextToken")
+        if not token:
+            return staged
+        params = {"MarketplaceIds": [run.marketplace_id], "NextToken": token}
+
+
+def fetch_items(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey) -> tuple[int, int]:
+    """getOrderItems (every page) for the run's changed API orders whose items are not fetched yet.
+
+    Returns (orders fetched, items staged).
+    """
+    client = _orders_client(gateway, run.country)
+    pending = conn.execute(
+        "SELECT amazon_order_id, raw FROM mip.stage_orders WHERE channel_id = %s AND run_id = %s AND source = 'api' "
+        "AND changed AND NOT items_fetched ORDER BY last_update_date, amazon_order_id",
+        (run.channel_id, run.run_id),
+    ).fetchall()
+    seq = stage.next_seq(conn, run.channel_id, run.run_id, "items")
+    fetched = items_staged = 0
+    for order_id, raw in pending:
+        order = normalise.api_order(raw, run.channel_id, run.marketplace_id)
+        lines: list[dict] = []
+        request: dict = {}
+        while True:
+            response = gateway.call(
+                "getOrderItems", lambda o=order_id, r=request: client.get_order_items(o, **r), country=run.country
+            )
+            payload = response.payload or {}
+            stage.save_page(
+                conn, run.channel_id, run.run_id, "items", seq, {"orderId": order_id, **request}, payload=payload
+            )
+            seq += 1
+            lines.extend(payload.get("OrderItems", []))
+            if not payload.get("NextToken"):
+                break
+            request = {"NextToken": payload["NextToken"]}
+        # an attempt interrupted after staging some lines of this order left nothing: commits are per order
+        items_staged += stage.stage_items(conn, run.run_id, normalise.api_items(order, lines))
+        conn.execute(
+            "UPDATE mip.stage_orders SET items_fetched = true WHERE channel_id = %s AND run_id = %s "
+            "AND amazon_order_id = %s",
+            (run.channel_id, run.run_id, order_id),
+        )
+        fetched += 1
+        if fetched % ITEMS_COMMIT_EVERY == 0:
+            conn.commit()
+    return fetched, items_staged
+
+
+def request_report(gateway: SpApiGateway, run: RunKey, window: Window) -> str:
+    return reports.create_report(
+        gateway, run.country, normalise.REPORT_TYPE, [run.marketplace_id], window.start, window.before
+    )
+
+
+def report_status(gateway: SpApiGateway, run: RunKey, report_id: str) -> dict:
+    return reports.get_report(gateway, run.country, report_id)
+
+
+def load_report(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, report: dict) -> dict[str, int]:
+    """Download a DONE report; its text -> order_pages, its orders and items -> the stage tables."""
+    text = reports.download_report(gateway, run.country, report["reportDocumentId"])
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    stage.save_page(
+        conn,
+        run.channel_id,
+        run.run_id,
+        "report",
+        1,
+        {"reportId": report["reportId"], "reportDocumentId": report["reportDocumentId"]},
+        body=text,
+    )
+    content = normalise.report_content(text, run.channel_id, run.channel.marketplace)
+    orders = stage.stage_orders(conn, run.run_id, "report", content.orders)
+    items = stage.stage_items(conn, run.run_id, content.items)
+    conn.execute(
+        "UPDATE mip.stage_orders SET items_fetched = true WHERE channel_id = %s AND run_id = %s",
+        (run.channel_id, run.run_id),
+    )
+    if content.other_marketplaces:
+        log.info("report rows of other marketplaces (imported by their own channels): %s", content.other_marketplaces)
+    return {
+        "rows": content.rows,
+        "orders": orders,
+        "items": items,
+        "other_marketplace_rows": sum(content.other_marketplaces.values()),
+    }
+
+
+def replay(conn: psycopg.Connection, run: RunKey) -> dict[str, int]:
+    """Rebuild the run's stage rows from its stored pages (no Amazon call), e.g. after a normalisation fix."""
+    stage.clear_run(conn, run.channel_id, run.run_id, kinds=())
+    pages = conn.execute(
+        "SELECT kind, request, payload, body FROM mip.order_pages WHERE channel_id = %s AND run_id = %s "
+        "ORDER BY kind, seq",
+        (run.channel_id, run.run_id),
+    ).fetchall()
+    orders: dict[str, normalise.Order] = {}
+    lines: dict[str, list[dict]] = {}
+    report_orders = report_items = 0
+    for kind, request, payload, body in pages:
+        if kind == "orders":
+            for raw in (payload or {}).get("Orders", []):
+                order = normalise.api_order(raw, run.channel_id, run.marketplace_id)
+                orders[order.amazon_order_id] = order
+        elif kind == "items":
+            lines.setdefault(request["orderId"], []).extend((payload or {}).get("OrderItems", []))
+        else:
+            content = normalise.report_content(body, run.channel_id, run.channel.marketplace)
+            report_orders += stage.stage_orders(conn, run.run_id, "report", content.orders)
+            report_items += stage.stage_items(conn, run.run_id, content.items)
+    stage.stage_orders(conn, run.run_id, "api", orders.values())
+    items = [
+        i
+        for order_id, found in lines.items()
+        if order_id in orders
+        for i in normalise.api_items(orders[order_id], found)
+    ]
+    stage.stage_items(conn, run.run_id, items)
+    conn.execute(
+        "UPDATE mip.stage_orders s SET items_fetched = (s.source = 'report' OR EXISTS (SELECT 1 FROM "
+        "mip.stage_order_items i WHERE i.channel_id = s.channel_id AND i.run_id = s.run_id "
+        "AND i.amazon_order_id = s.amazon_order_id)) WHERE channel_id = %s AND run_id = %s",
+        (run.channel_id, run.run_id),
+    )
+    return {"orders": len(orders) + report_orders, "items": len(items) + report_items}

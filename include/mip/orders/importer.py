@@ -1,0 +1,127 @@
+"""One window imported start to finish in this process: the DAG's steps in sequence.
+
+``mip_orders__<channel>`` runs these steps as separate tasks (the report wait as a reschedule-mode
+sensor); this module chains the same functions for the command line, benchmarks and tests, polling
+the report with a sleep between getReport calls (each call still goes through the rate budget).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from mip.amazon.gateway import SpApiGateway
+from mip.config import Channel
+from mip.orders import extract, gate, intervals, load, stage
+from mip.orders.window import Window
+
+
+class ReportFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class ImportResult:
+    method: str
+    orders_seen: int
+    orders_changed: int
+    rejected: int
+    loaded: dict[str, int]
+    api_calls: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    rejected_orders: list[dict[str, Any]] = field(default_factory=list)
+
+
+def wait_for_report(
+    gateway: SpApiGateway, run: extract.RunKey, report_id: str, poll_seconds: float, timeout: float = 6 * 3600
+) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        report = extract.report_status(gateway, run, report_id)
+        status = report.get("processingStatus")
+        if status in ("DONE", "CANCELLED"):
+            return report
+        if status == "FATAL":
+            raise ReportFailed(f"Amazon could not produce orders report {report_id} (FATAL)")
+        if time.monotonic() > deadline:
+            raise ReportFailed(f"orders report {report_id} still {status} after {timeout:.0f} s")
+        time.sleep(poll_seconds)
+
+
+def import_window(
+    conn: psycopg.Connection,
+    gateway: SpApiGateway,
+    channel: Channel,
+    run_id: str,
+    window: Window,
+    *,
+    method: str | None = None,
+    dag_id: str = "cli",
+    report_poll_seconds: float = 30.0,
+) -> ImportResult:
+    """Import ``window`` for ``channel`` as run ``run_id`` (commits after each step)."""
+    run = extract.RunKey(channel, run_id)
+    method = method or window.method(channel.orders.report_window_days)
+    calls_before = gateway.calls
+    seconds: dict[str, float] = {}
+    stage.clear_run(conn, channel.id, run_id, kinds=("orders", "items", "report"))
+    intervals.record_start(conn, channel.id, run_id, dag_id, None, window, method)
+    conn.commit()
+    try:
+        started = time.perf_counter()
+        if method == "api":
+            extract.page_orders(conn, gateway, run, window)
+            stage.mark_unchanged(conn, channel.id, run_id)
+            conn.commit()
+            seconds["extract"] = time.perf_counter() - started
+            started = time.perf_counter()
+            extract.fetch_items(conn, gateway, run)
+            conn.commit()
+            seconds["items"] = time.perf_counter() - started
+        else:
+            report_id = extract.request_report(gateway, run, window)
+            report = wait_for_report(gateway, run, report_id, report_poll_seconds)
+            if report.get("processingStatus") == "DONE":
+                extract.load_report(conn, gateway, run, report)
+                stage.mark_unchanged(conn, channel.id, run_id)
+            conn.commit()
+            seconds["report"] = time.perf_counter() - started
+        started = time.perf_counter()
+        verdict = gate.run_order_gate(conn, channel.id, channel.marketplace.currency, run_id, dag_id, "gate")
+        rejected_orders = gate.rejected_reasons(conn, channel.id, run_id)
+        conn.commit()
+        seconds["gate"] = time.perf_counter() - started
+        started = time.perf_counter()
+        loaded = load.load_run(conn, channel.id, run_id).as_dict()
+        seconds["load"] = time.perf_counter() - started
+        counts = stage.counts(conn, channel.id, run_id)
+        calls = gateway.calls - calls_before
+        intervals.record_imported(
+            conn,
+            channel.id,
+            run_id,
+            orders_seen=counts["orders_seen"],
+            orders_loaded=loaded["orders_inserted"] + loaded["orders_updated"],
+            items_loaded=loaded["items_inserted"] + loaded["items_updated"],
+            rejected=counts["rejected"],
+            api_calls=calls,
+        )
+        conn.commit()
+    except BaseException as exc:
+        conn.rollback()
+        intervals.record_failure(conn, channel.id, run_id, f"{type(exc).__name__}: {exc}")
+        conn.commit()
+        raise
+    return ImportResult(
+        method,
+        counts["orders_seen"],
+        counts["orders_changed"],
+        verdict.unexpected_rows,
+        loaded,
+        calls,
+        seconds,
+        rejected_orders,
+    )

@@ -1,0 +1,123 @@
+"""The run's tables: raw pages (``mip.order_pages``) and normalised rows (``mip.stage_orders``/``_items``).
+
+Every function takes the run's (channel_id, run_id); a retried task starts by clearing what an
+earlier attempt of the same step wrote, so re-running a step never duplicates its rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+
+from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS, Item, Order
+from mip.store.bulk import copy_rows
+
+# Raw pages and stage rows older than this are deleted when a run of the channel starts.
+RETENTION_DAYS = 30
+STAGE_ORDER_COLUMNS = ("run_id", "source", *ORDER_COLUMNS)
+STAGE_ITEM_COLUMNS = ("run_id", *ITEM_COLUMNS)
+
+
+def prune(conn: psycopg.Connection, channel_id: str, days: int = RETENTION_DAYS) -> None:
+    for table, column in (
+        ("order_pages", "fetched_at"),
+        ("stage_orders", "created_at"),
+    ):
+        conn.execute(
+            f"DELETE FROM mip.{table} WHERE channel_id = %s AND {column} < now() - make_interval(days => %s)",
+            (channel_id, days),
+        )
+    conn.execute(
+        "DELETE FROM mip.stage_order_items i WHERE channel_id = %s AND NOT EXISTS (SELECT 1 FROM mip.stage_orders o"
+        " WHERE o.channel_id = i.channel_id AND o.run_id = i.run_id AND o.amazon_order_id = i.amazon_order_id)",
+        (channel_id,),
+    )
+
+
+def clear_run(conn: psycopg.Connection, channel_id: str, run_id: str, kinds: tuple[str, ...]) -> None:
+    """Forget what an earlier attempt of this run wrote: pages of ``kinds``, and the stage rows."""
+    conn.execute(
+        "DELETE FROM mip.order_pages WHERE channel_id = %s AND run_id = %s AND kind = ANY(%s)",
+        (channel_id, run_id, list(kinds)),
+    )
+    for table in ("stage_order_items", "stage_orders"):
+        conn.execute(f"DELETE FROM mip.{table} WHERE channel_id = %s AND run_id = %s", (channel_id, run_id))
+
+
+def save_page(
+    conn: psycopg.Connection,
+    channel_id: str,
+    run_id: str,
+    kind: str,
+    seq: int,
+    request: dict[str, Any],
+    *,
+    payload: Any = None,
+    body: str | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO mip.order_pages (channel_id, run_id, kind, seq, request, payload, body) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel_id, run_id, kind, seq) DO UPDATE SET "
+        "request = EXCLUDED.request, payload = EXCLUDED.payload, body = EXCLUDED.body, fetched_at = now()",
+        (
+            channel_id,
+            run_id,
+            kind,
+            seq,
+            json.dumps(request, default=str),
+            json.dumps(payload, default=str) if payload is not None else None,
+            body,
+        ),
+    )
+
+
+def next_seq(conn: psycopg.Connection, channel_id: str, run_id: str, kind: str) -> int:
+    return conn.execute(
+        "SELECT coalesce(max(seq), 0) + 1 FROM mip.order_pages WHERE channel_id = %s AND run_id = %s AND kind = %s",
+        (channel_id, run_id, kind),
+    ).fetchone()[0]
+
+
+def stage_orders(conn: psycopg.Connection, run_id: str, source: str, orders: Iterable[Order]) -> int:
+    """Insert normalised orders; an order seen twice in one run keeps its newest LastUpdateDate."""
+    rows = {}
+    for order in orders:
+        known = rows.get(order.amazon_order_id)
+        if known is None or order.last_update_date >= known.last_update_date:
+            rows[order.amazon_order_id] = order
+    if rows:
+        copy_rows(conn, "mip.stage_orders", STAGE_ORDER_COLUMNS, ((run_id, source, *o.row()) for o in rows.values()))
+    return len(rows)
+
+
+def stage_items(conn: psycopg.Connection, run_id: str, items: Iterable[Item]) -> int:
+    return copy_rows(conn, "mip.stage_order_items", STAGE_ITEM_COLUMNS, ((run_id, *i.row()) for i in items))
+
+
+def analyze(conn: psycopg.Connection) -> None:
+    """Fresh planner statistics after staging: a run adds thousands of rows to tables the planner may
+    still believe empty, and a nested loop over both stage tables then takes minutes instead of ms."""
+    conn.execute("ANALYZE mip.stage_orders, mip.stage_order_items")
+
+
+def mark_unchanged(conn: psycopg.Connection, channel_id: str, run_id: str) -> int:
+    """Orders mip.orders already holds at this LastUpdateDate or a newer one need nothing more."""
+    analyze(conn)
+    return conn.execute(
+        "UPDATE mip.stage_orders s SET changed = false FROM mip.orders o "
+        "WHERE s.channel_id = %s AND s.run_id = %s AND o.amazon_order_id = s.amazon_order_id "
+        "AND o.last_update_date >= s.last_update_date",
+        (channel_id, run_id),
+    ).rowcount
+
+
+def counts(conn: psycopg.Connection, channel_id: str, run_id: str) -> dict[str, int]:
+    seen, changed, rejected = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE changed), count(*) FILTER (WHERE changed AND rejected) "
+        "FROM mip.stage_orders WHERE channel_id = %s AND run_id = %s",
+        (channel_id, run_id),
+    ).fetchone()
+    return {"orders_seen": seen, "orders_changed": changed, "rejected": rejected}

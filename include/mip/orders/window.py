@@ -1,0 +1,80 @@
+"""The window a run imports, and Amazon's two-minute rule.
+
+A run imports the orders Amazon *updated* in [start, end): LastUpdatedAfter = start,
+LastUpdatedBefore = min(end, now - 2 minutes) (Amazon refuses a LastUpdatedBefore later than two
+minutes ago). Windows longer than the channel's ``orders.report_window_days`` use the orders report
+instead of paging (backfills, repairs of long outages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+AMAZON_DELAY = timedelta(minutes=2)
+
+
+class WindowError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime  # asked for (exclusive)
+    before: datetime  # LastUpdatedBefore sent: min(end, now - 2 min), never before start
+
+    @property
+    def complete(self) -> bool:
+        """True when the whole window was closed when it was imported."""
+        return self.before >= self.end
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400
+
+    def method(self, report_window_days: float) -> str:
+        return "report" if self.days > report_window_days else "api"
+
+
+def parse_instant(value: str | datetime, name: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise WindowError(
+                f"{name} {value!r} is not an ISO 8601 date-time; write e.g. 2026-11-20T00:00:00+00:00"
+            ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def resolve(
+    window_start: str | datetime | None,
+    window_end: str | datetime | None,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    now: datetime | None = None,
+) -> Window:
+    """The run's window: the Params ``window_start``/``window_end`` when given, else the data interval."""
+    now = now or datetime.now(UTC)
+    if window_start or window_end:
+        if not (window_start and window_end):
+            raise WindowError("give both window_start and window_end (ISO 8601), or neither to use the data interval")
+        start, end = parse_instant(window_start, "window_start"), parse_instant(window_end, "window_end")
+    elif interval_start is not None and interval_end is not None:
+        start, end = interval_start, interval_end
+    else:
+        raise WindowError(
+            "this run has no data interval (triggered without a logical date) and no window_start/window_end "
+            "Params; trigger it with a logical date or give the window"
+        )
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        raise WindowError(f"the window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    if start > now - AMAZON_DELAY:
+        raise WindowError(
+            f"the window starts at {start.isoformat()}, less than two minutes ago: Amazon has nothing to return yet"
+        )
+    return Window(start=start, end=end, before=min(end, now - AMAZON_DELAY))

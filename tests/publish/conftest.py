@@ -1,0 +1,87 @@
+"""Fixtures of the publishing tests: channels with publish settings, catalog products, clean tables."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import textwrap
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+# The DAG fixtures (dagbag, run_dag) live with the DAG tests; share them here (if they move to
+# tests/conftest.py they are available everywhere and this import finds nothing to share).
+with contextlib.suppress(ImportError):
+    from tests.dags.conftest import dagbag, run_dag  # noqa: F401
+
+SELLER_ID = "A1MIPTESTSELLER"
+PUBLISH_TABLES = "mip.stage_plan, mip.stage_price, mip.stage_offer, mip.listings, mip.supplier_products"
+SUPPLIER_COLUMNS = (
+    "reference", "ean", "brand", "category_path", "names", "descriptions", "images", "cost_price", "retail_price",
+    "vat_class", "stock", "content_hash", "removed_at",
+)
+
+
+def channel_with(publish: str, country: str = "IT", channel_id: str = "it"):
+    """A main channel with the given ``publish:`` block (YAML, as in channels.yaml)."""
+    from mip.config import parse_topology
+
+    text = (
+        "accounts:\n"
+        f"  - {{id: acme, seller_id: {SELLER_ID}, region: eu, connection_id: c}}\n"
+        "channels:\n"
+        f"  - id: {channel_id}\n    account: acme\n    country: {country}\n    role: main\n    publish:\n"
+        + textwrap.indent(textwrap.dedent(publish).strip() + "\n", "      ")
+    )
+    return parse_topology(text, "test.yaml").channel(channel_id)
+
+
+def ean13(body: str) -> str:
+    """``body`` (12 digits) plus its GS1 check digit."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def product(reference: str, **overrides: Any) -> dict[str, Any]:
+    """A valid catalog product; ``overrides`` replace any column."""
+    number = sum(ord(c) for c in reference) * 7919 + len(reference)
+    row = {
+        "reference": reference,
+        "ean": ean13(f"80{number % 10**10:010d}"),
+        "brand": "Lumera",
+        "category_path": "Home & Kitchen > Kitchen > Knives",
+        "names": {"it": f"Coltello {reference}", "de": f"Messer {reference}", "en": f"Knife {reference}"},
+        "descriptions": {
+            "it": f"Coltello {reference}. Lama in acciaio inox. Manico ergonomico.",
+            "de": f"Messer {reference}. Klinge aus Edelstahl.",
+            "en": f"Knife {reference}. Stainless steel blade.",
+        },
+        "images": [f"https://img.example/{reference}/1.jpg", f"https://img.example/{reference}/2.jpg"],
+        "cost_price": 10.00,
+        "retail_price": 29.90,
+        "vat_class": "standard",
+        "stock": 20,
+        "content_hash": f"h-{reference}",
+        "removed_at": None,
+    }
+    row.update(overrides)
+    return row
+
+
+def insert_products(conn, rows: Iterable[dict[str, Any]]) -> None:
+    statement = f"COPY mip.supplier_products ({', '.join(SUPPLIER_COLUMNS)}) FROM STDIN"
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict | list) else row[c]
+                 for c in SUPPLIER_COLUMNS]
+            )
+
+
+@pytest.fixture
+def clean(db):
+    """Empty catalog, listings and stage tables (other test modules keep their own state)."""
+    db.execute(f"TRUNCATE {PUBLISH_TABLES}")
+    db.commit()
+    return db
