@@ -72,6 +72,8 @@ def _configure_session() -> None:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "AIRFLOW_CONN_MIP_POSTGRES": mip_url,
             "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            # feeds take seconds in a time-scaled sandbox: poll them every second (production: 60 s)
+            "MIP_FEED_POKE_SECONDS": "1",
         }
     )
     upgrade(mip_url)
@@ -177,3 +179,18 @@ def make_gateway(mip_url):
     yield make
     for context in contexts:
         context.__exit__(None, None, None)
+
+
+def use_sandbox_connection(monkeypatch, sandbox, account: str = "demo", **overrides) -> dict:
+    """Point the account's connection (``AIRFLOW_CONN_AMAZON_SP_API_<ACCOUNT>``) at ``sandbox`` for
+    dag.test() runs; returns the connection's extra (``overrides`` replace fields)."""
+    import json
+
+    from mip.airflow.setup import sandbox_connection_extra
+    from sandbox.testing import forget_access_tokens
+
+    extra = {**sandbox_connection_extra(sandbox.base_url, sandbox.account(account)), **overrides}
+    monkeypatch.setenv(f"AIRFLOW_CONN_AMAZON_SP_API_{account.upper()}",
+                       json.dumps({"conn_type": "amazon_sp_api", "extra": extra}))
+    forget_access_tokens()
+    return extra

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from mip.airflow.setup import sandbox_connection_extra
+from tests.conftest import use_sandbox_connection
 from tests.dags.conftest import task_states
-
-
-def use_connection(monkeypatch, sandbox, account: str = "demo", **overrides) -> dict:
-    extra = {**sandbox_connection_extra(sandbox.base_url, sandbox.account(account)), **overrides}
-    monkeypatch.setenv("AIRFLOW_CONN_AMAZON_SP_API_DEMO", json.dumps({"conn_type": "amazon_sp_api", "extra": extra}))
-    from sandbox.testing import forget_access_tokens
-
-    forget_access_tokens()
-    return extra
 
 
 def latest_health(db) -> tuple:
@@ -28,7 +18,7 @@ def latest_health(db) -> tuple:
 
 
 def test_healthy_account(run_dag, clean_faults, monkeypatch, db):
-    use_connection(monkeypatch, clean_faults)
+    use_sandbox_connection(monkeypatch, clean_faults)
     dag_run = run_dag("mip_account_health")
     assert str(dag_run.state) == "success", task_states(dag_run)
     status, age, message = latest_health(db)
@@ -37,7 +27,7 @@ def test_healthy_account(run_dag, clean_faults, monkeypatch, db):
 
 def test_authorization_older_than_90_days_warns_but_runs(run_dag, clean_faults, monkeypatch, db):
     authorized = (datetime.now(UTC) - timedelta(days=100)).isoformat()
-    use_connection(monkeypatch, clean_faults, authorization_date=authorized)
+    use_sandbox_connection(monkeypatch, clean_faults, authorization_date=authorized)
     dag_run = run_dag("mip_account_health")
     assert str(dag_run.state) == "success"
     status, age, message = latest_health(db)
@@ -47,7 +37,7 @@ def test_authorization_older_than_90_days_warns_but_runs(run_dag, clean_faults, 
 
 def test_authorization_older_than_350_days_fails(run_dag, clean_faults, monkeypatch, db):
     authorized = (datetime.now(UTC) - timedelta(days=352)).isoformat()
-    use_connection(monkeypatch, clean_faults, authorization_date=authorized)
+    use_sandbox_connection(monkeypatch, clean_faults, authorization_date=authorized)
     dag_run = run_dag("mip_account_health")
     assert task_states(dag_run)["check__demo"] == "failed"
     status, _age, message = latest_health(db)
@@ -65,7 +55,7 @@ def revoked_sandbox(tmp_path_factory):
 
 def test_revoked_credentials_fail_without_retries_and_secrets_stay_out_of_logs(
         run_dag, revoked_sandbox, monkeypatch, db, capfd):
-    extra = use_connection(monkeypatch, revoked_sandbox)
+    extra = use_sandbox_connection(monkeypatch, revoked_sandbox)
     secrets = [extra["lwa_client_secret"], extra["refresh_token"]]
     dag_run = run_dag("mip_account_health")
     ti = next(t for t in dag_run.get_task_instances() if t.task_id == "check__demo")

@@ -1,4 +1,5 @@
-"""dag.test() of every channel DAG: the channel check registers the channel, then guards it."""
+"""dag.test() of every channel DAG against the session's sandbox: each runs, its channel check registers
+the channel, then guards it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import use_sandbox_connection
 from tests.dags.conftest import task_states
 from tests.dags.test_dagbag import DEMO_CHANNEL_DAGS
 
@@ -20,7 +22,8 @@ def fresh_registry(mip_url):
 
 
 @pytest.mark.parametrize("dag_id", sorted(DEMO_CHANNEL_DAGS))
-def test_each_channel_dag_runs(fresh_registry, run_dag, dag_id, db):
+def test_each_channel_dag_runs(fresh_registry, run_dag, dag_id, db, clean_faults, monkeypatch):
+    use_sandbox_connection(monkeypatch, clean_faults)
     dag_run = run_dag(dag_id, logical_date=datetime(2026, 11, 1, 10, tzinfo=UTC))
     assert str(dag_run.state) == "success", task_states(dag_run)
     channel = dag_id.rsplit("__", 1)[1]

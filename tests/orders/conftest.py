@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -149,17 +148,6 @@ def gateway_for(mip_url):
     yield make
     for context in contexts:
         context.__exit__(None, None, None)
-
-
-def use_connection(monkeypatch, sandbox) -> dict:
-    """The demo account's connection (AIRFLOW_CONN_...) pointing at ``sandbox``, for dag.test runs."""
-    from mip.airflow.setup import sandbox_connection_extra
-    from sandbox.testing import forget_access_tokens
-
-    extra = sandbox_connection_extra(sandbox.base_url, sandbox.account("demo"))
-    monkeypatch.setenv("AIRFLOW_CONN_AMAZON_SP_API_DEMO", json.dumps({"conn_type": "amazon_sp_api", "extra": extra}))
-    forget_access_tokens()
-    return extra
 
 
 def wait_until(check, timeout: float = 60, every: float = 0.2, what: str = "condition"):

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.conftest import use_sandbox_connection
 from tests.dags.conftest import task_states
-from tests.orders.conftest import assert_matches_truth, generate, use_connection
+from tests.orders.conftest import assert_matches_truth, generate
 
 STEPS = [
     "check_channel",
@@ -63,7 +64,7 @@ def test_the_wait_defers_until_two_minutes_after_an_open_window_and_passes_a_clo
 
 def test_a_scheduled_interval_is_imported_recorded_and_announced(run_dag, dag_sandbox, clean_orders, monkeypatch):
     db = clean_orders
-    use_connection(monkeypatch, dag_sandbox)
+    use_sandbox_connection(monkeypatch, dag_sandbox)
     end = hour(3)
     start = end - timedelta(hours=1)
     ids = set(generate(dag_sandbox, 40, start.timestamp(), start.timestamp() + 900))
@@ -93,7 +94,7 @@ def test_a_scheduled_interval_is_imported_recorded_and_announced(run_dag, dag_sa
 
 def test_a_long_window_goes_through_the_orders_report(run_dag, dagbag, dag_sandbox, clean_orders, monkeypatch):
     db = clean_orders
-    use_connection(monkeypatch, dag_sandbox)
+    use_sandbox_connection(monkeypatch, dag_sandbox)
     window_end = hour(30)
     window_start = window_end - timedelta(days=3)
     ids = set(generate(dag_sandbox, 60, window_start.timestamp(), window_end.timestamp() - 3600, country="FR"))
@@ -113,7 +114,7 @@ def test_a_long_window_goes_through_the_orders_report(run_dag, dagbag, dag_sandb
 
 
 def test_a_bad_window_param_fails_with_the_fix(run_dag, dag_sandbox, clean_orders, monkeypatch, capfd):
-    use_connection(monkeypatch, dag_sandbox)
+    use_sandbox_connection(monkeypatch, dag_sandbox)
     dag_run = run_dag("mip_orders__it", logical_date=hour(6), conf={"window_start": "yesterday"})
     assert task_states(dag_run)["extract"] == "failed"
     assert "give both window_start and window_end" in capfd.readouterr().out
@@ -125,7 +126,7 @@ def test_a_revoked_token_fails_the_run_at_once_and_the_interval_is_recorded_fail
     from sandbox.testing import run_sandbox
 
     with run_sandbox(tmp_path / "revoked", time_scale=600.0) as revoked:
-        use_connection(monkeypatch, revoked)
+        use_sandbox_connection(monkeypatch, revoked)
         revoked.admin("POST", "accounts/A1MIPDEMOSELLER/revoke")
         dag_run = run_dag("mip_orders__es", logical_date=hour(7))
     ti = next(t for t in dag_run.get_task_instances() if t.task_id == "extract")

@@ -55,7 +55,7 @@ def channel_dag(pipeline: str, topology: Topology, channel: Channel, *, title: s
     )
 
 
-@task(retries=0)
+@task
 def check_channel(channel_id: str) -> None:
     """Refuse to run when the topology changed this channel's registered role or link."""
     from airflow.sdk.exceptions import AirflowFailException

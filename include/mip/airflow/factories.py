@@ -18,6 +18,7 @@ from mip.store import registry
 # pipeline -> (roles it runs for, module under mip.airflow.pipelines building it)
 CHANNEL_PIPELINES: dict[str, tuple[tuple[str, ...], str]] = {
     "publish": (("main",), "publish"),
+    "offers": (("main",), "offers"),
     "verify_international": (("international",), "verify_international"),
     "orders": (("main", "international"), "orders"),
     "migrate_csv": (("main",), "migrate_csv"),

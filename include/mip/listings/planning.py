@@ -108,8 +108,14 @@ def _plan_rows(listing: ListingContext, rows: list[dict[str, Any]], run: RunCont
         )
 
 
-def plan_changes(conn: psycopg.Connection, run: RunContext, *, allow_mass_delete: bool = False) -> PlanSummary:
-    """Write the run's plan to ``mip.stage_plan``; raise ``PlanRefused`` after writing a mass delete."""
+ALL_OPERATIONS = frozenset({"UPDATE", "PATCH", "DELETE"})
+OFFERS_ONLY = frozenset({"PATCH"})  # mip_offers__<channel>: price and stock; new content waits for publishing
+
+
+def plan_changes(conn: psycopg.Connection, run: RunContext, *, allow_mass_delete: bool = False,
+                 operations: frozenset[str] = ALL_OPERATIONS) -> PlanSummary:
+    """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``PlanRefused`` after
+    writing a mass delete."""
     settings = run.settings
     listing = ListingContext.for_marketplace(run.channel.marketplace, settings.handling_days)
     tune(conn)
@@ -123,7 +129,7 @@ def plan_changes(conn: psycopg.Connection, run: RunContext, *, allow_mass_delete
     with conn.cursor(name="mip_plan", row_factory=dict_row) as decisions:
         decisions.execute(DECISIONS, params)
         while rows := decisions.fetchmany(CHUNK):
-            planned = list(_plan_rows(listing, rows, run))
+            planned = list(_plan_rows(listing, [r for r in rows if r["operation"] in operations], run))
             with conn.cursor() as writer, writer.copy(
                 f"COPY mip.stage_plan ({', '.join(PLAN_COLUMNS)}) FROM STDIN"
             ) as copy:

@@ -39,6 +39,9 @@ class GateSettings(SettingsModel):
     # Plan: deleting more than this share of the channel's MIP listings in one run fails the run
     # (an empty or truncated catalog must not wipe the shop) unless the run's Param allows it.
     max_delete_percent: Decimal = Field(default=Decimal(25), ge=0, le=100)
+    # Acceptance: the run fails when Amazon accepts less than this share of the messages sent
+    # (the failure names the top issue codes).
+    min_acceptance_percent: Decimal = Field(default=Decimal(90), ge=0, le=100)
 
 
 class PublishSettings(SettingsModel):

@@ -9,6 +9,8 @@ read so they never reach task logs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from airflow.sdk import BaseHook
@@ -82,3 +84,12 @@ class SpApiHook(BaseHook):
         credentials = self.credentials()
         budget = RateBudget(mip_autocommit_connection(), credentials.seller_id)
         return SpApiGateway(credentials, budget, policy)
+
+    @contextmanager
+    def gateway_session(self, policy=None) -> Iterator:
+        """``gateway()`` whose rate-budget connection is closed on exit."""
+        gateway = self.gateway(policy)
+        try:
+            yield gateway
+        finally:
+            gateway.budget.conn.close()

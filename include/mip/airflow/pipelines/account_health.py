@@ -32,8 +32,7 @@ def check_account_health(account_id: str) -> str:
     topology = load_topology()
     account = topology.account(account_id)
     channels = [c for c in topology.channels if c.account == account_id]
-    with amazon_errors():
-        gateway = SpApiHook(account.connection_id, account_id).gateway()
+    with amazon_errors(), SpApiHook(account.connection_id, account_id).gateway_session() as gateway:
         report = check_account(gateway, account, channels)
     with mip_db() as conn:
         conn.execute(
