@@ -16,10 +16,12 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from mip.config import Channel, Topology
+
+if TYPE_CHECKING:  # DAG generation imports this module: psycopg stays out of parse time
+    import psycopg
 
 
 @dataclass(frozen=True)
