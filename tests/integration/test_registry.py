@@ -24,9 +24,13 @@ FR_LINKED_TO_DE = DEMO.replace("linked_main: it}", "linked_main: de}")
 
 @pytest.fixture
 def empty_registry(db):
+    """An empty registry; emptied again afterwards (these tests register other topologies)."""
     db.execute("TRUNCATE mip.channel_registry, mip.channel_registry_audit")
     db.commit()
-    return db
+    yield db
+    db.rollback()
+    db.execute("TRUNCATE mip.channel_registry, mip.channel_registry_audit")
+    db.commit()
 
 
 def mip_cli(*args: str, env_file=None) -> subprocess.CompletedProcess:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from sandbox.spapi import documents
@@ -39,7 +40,9 @@ def create_feed(call: Call) -> tuple[int, Any]:
     faults = state.faults.current
     now = state.clock.now()
     with state.db.tx() as conn:
-        feed_id = str(50_000_000_000 + state.db.next_value("feeds") * 17)
+        # Feed ids are unique per sandbox state (a random first value), like Amazon's across time: a
+        # database that saw the feeds of another sandbox never meets the same id twice.
+        feed_id = str(50_000_000_000 + state.db.next_value("feeds", start=secrets.randbelow(10**8)) * 17)
         conn.execute(
             "INSERT INTO feeds (feed_id, seller_id, feed_type, marketplace_ids, input_doc_id, created_at, status, "
             "start_at, forced_fatal, slow_factor, partial_fraction) VALUES (?, ?, ?, ?, ?, ?, 'IN_QUEUE', ?, ?, ?, ?)",

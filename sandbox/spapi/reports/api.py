@@ -8,6 +8,7 @@ for big reports; ``reportOptions: {"sandboxCompression": "GZIP" | "NONE"}`` forc
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -43,7 +44,7 @@ def create_report(call: Call) -> tuple[int, Any]:
     faults = call.state.faults.current
     state = call.state
     with state.db.tx() as conn:
-        report_id = str(60_000_000_000 + state.db.next_value("reports") * 13)
+        report_id = str(60_000_000_000 + state.db.next_value("reports", start=secrets.randbelow(10**8)) * 13)
         conn.execute(
             "INSERT INTO reports (report_id, seller_id, report_type, marketplace_ids, data_start, data_end, options, "
             "created_at, status, start_at, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'IN_QUEUE', ?, ?)",
