@@ -93,3 +93,13 @@ class SpApiHook(BaseHook):
             yield gateway
         finally:
             gateway.budget.conn.close()
+
+
+@contextmanager
+def account_gateway(account) -> Iterator:
+    """The gateway of a topology account inside a task: permanent Amazon errors fail the task at once
+    (``mip.airflow.errors.amazon_errors``), the rate budget's connection is closed on exit."""
+    from mip.airflow.errors import amazon_errors
+
+    with amazon_errors(), SpApiHook(account.connection_id, account.id).gateway_session() as gateway:
+        yield gateway

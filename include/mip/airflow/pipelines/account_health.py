@@ -24,15 +24,14 @@ def check_account_health(account_id: str) -> str:
     from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
-    from mip.airflow.errors import amazon_errors
-    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.airflow.hooks.sp_api import account_gateway
     from mip.amazon.health import check_account
     from mip.config import load_topology
 
     topology = load_topology()
     account = topology.account(account_id)
     channels = [c for c in topology.channels if c.account == account_id]
-    with amazon_errors(), SpApiHook(account.connection_id, account_id).gateway_session() as gateway:
+    with account_gateway(account) as gateway:
         report = check_account(gateway, account, channels)
     with mip_db() as conn:
         conn.execute(

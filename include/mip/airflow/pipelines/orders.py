@@ -102,19 +102,15 @@ def _recorded_failure(channel_id: str, run_id: str) -> Iterator[None]:
 def _gateway(channel: Channel, channel_id: str, run_id: str):
     """The account's gateway inside ``amazon_errors()``; its calls are added to the interval's count."""
     from mip.airflow.db import mip_db
-    from mip.airflow.errors import amazon_errors
-    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.airflow.hooks.sp_api import account_gateway
     from mip.config import load_topology
     from mip.orders import intervals
 
     account = load_topology().account_of(channel)
-    with _recorded_failure(channel_id, run_id), amazon_errors():
-        gateway = SpApiHook(account.connection_id, account.id).gateway()
+    with _recorded_failure(channel_id, run_id), account_gateway(account) as gateway:
         try:
             yield gateway
         finally:
-            if gateway.budget is not None:
-                gateway.budget.conn.close()
             with mip_db() as conn:
                 intervals.add_calls(conn, channel_id, run_id, gateway.calls)
 
@@ -201,9 +197,13 @@ def wait_report(channel_id: str):
 @task(task_id="download_report")
 def download_report(channel_id: str) -> dict[str, Any]:
     """Download the done report and stage its orders with their lines (nothing to do when paging)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from mip.airflow.db import mip_db
+    from mip.config import load_topology
     from mip.orders import extract as amazon
     from mip.orders import stage
+    from mip.orders.normalise import ReportFormatError
 
     _, channel, run = _run(channel_id)
     interval = _interval(channel_id, run.run_id)
@@ -217,7 +217,18 @@ def download_report(channel_id: str) -> dict[str, Any]:
         if report.get("processingStatus") == "CANCELLED":  # Amazon cancels a report that has no data
             print(f"report {interval['report_id']} CANCELLED: no order was updated in the window")
             return {"rows": 0, "orders": 0, "items": 0}
-        summary = amazon.load_report(conn, gateway, run, report)
+        try:
+            summary = amazon.load_report(conn, gateway, run, report)
+        except ReportFormatError as exc:
+            # A report document never changes: downloading it again gives the same damage, so no retry.
+            # Nothing of it is staged; its text stays in mip.order_pages for inspection. A new report mends it.
+            conn.commit()
+            account = load_topology().account_of(channel).id
+            raise AirflowFailException(
+                f"report {interval['report_id']} refused, nothing of it loaded (its text: mip.order_pages): {exc}. "
+                f"Fix: clear this run (its extract requests a new report), or trigger mip_repair__{account}, which "
+                "re-runs failed intervals"
+            ) from None
         summary["unchanged"] = stage.mark_unchanged(conn, channel_id, run.run_id)
     print(f"report: {summary}")
     return summary

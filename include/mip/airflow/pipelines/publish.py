@@ -156,8 +156,7 @@ def batches(channel_id: str) -> list[dict[str, Any]]:
 def submit(channel_id: str, batch: dict[str, Any]) -> int | None:
     """Build the batch's document, record it, then send it (resumes a recorded submission)."""
     from mip.airflow.db import mip_db
-    from mip.airflow.errors import amazon_errors
-    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.airflow.hooks.sp_api import account_gateway
     from mip.listings import submission
     from mip.listings.apply import record_rejected
     from mip.listings.feeds import iter_documents
@@ -182,7 +181,7 @@ def submit(channel_id: str, batch: dict[str, Any]) -> int | None:
             conn, batch_key=f"{run.run_id}#{batch['index']}", channel_id=channel_id, dag_id=run.dag_id,
             run_id=run.run_id, account_id=account.id, seller_id=seller_id,
             marketplace_id=run.channel.marketplace.marketplace_id, document=document)
-    with mip_db() as conn, amazon_errors(), SpApiHook(account.connection_id, account.id).gateway_session() as gw:
+    with mip_db() as conn, account_gateway(account) as gw:
         feed_id = submission.send(conn, gw, recorded.id, run.channel.country)
     print(f"document {batch['index']}: {document.message_count:,} messages, {len(document.body):,} bytes -> "
           f"feed {feed_id} (submission {recorded.id})")
@@ -195,8 +194,7 @@ def wait(channel_id: str, submission_id: int | None):
     from airflow.sdk import PokeReturnValue
 
     from mip.airflow.db import mip_db
-    from mip.airflow.errors import amazon_errors
-    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.airflow.hooks.sp_api import account_gateway
     from mip.amazon.feeds import DONE_STATUSES
     from mip.listings import submission
 
@@ -204,7 +202,7 @@ def wait(channel_id: str, submission_id: int | None):
         return PokeReturnValue(is_done=True)
     _, run = _run(channel_id)
     account, _, _ = _seller(run.channel)
-    with mip_db() as conn, amazon_errors(), SpApiHook(account.connection_id, account.id).gateway_session() as gw:
+    with mip_db() as conn, account_gateway(account) as gw:
         status = submission.poll(conn, gw, submission_id, run.channel.country)
     print(f"submission {submission_id}: {status}")
     return PokeReturnValue(is_done=status in DONE_STATUSES)
@@ -214,8 +212,7 @@ def wait(channel_id: str, submission_id: int | None):
 def apply(channel_id: str, submission_id: int | None) -> dict[str, Any] | None:
     """Amazon's processing report, per SKU, into mip.listings."""
     from mip.airflow.db import mip_db
-    from mip.airflow.errors import amazon_errors
-    from mip.airflow.hooks.sp_api import SpApiHook
+    from mip.airflow.hooks.sp_api import account_gateway
     from mip.listings import submission
     from mip.listings.apply import apply_outcome
 
@@ -223,7 +220,7 @@ def apply(channel_id: str, submission_id: int | None) -> dict[str, Any] | None:
         return None
     _, run = _run(channel_id)
     account, _, _ = _seller(run.channel)
-    with mip_db() as conn, amazon_errors(), SpApiHook(account.connection_id, account.id).gateway_session() as gw:
+    with mip_db() as conn, account_gateway(account) as gw:
         outcome = submission.outcome(conn, gw, submission_id, run.channel.country)
         result = apply_outcome(conn, run, outcome)
     print(f"submission {submission_id}: {result}")

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
+from mip.airflow.hooks.sp_api import account_gateway
 from mip.config import Channel, Topology
 
 POKE_SECONDS = float(os.environ.get("MIP_VERIFY_POKE_SECONDS", "60"))
@@ -61,20 +60,6 @@ def _run(channel_id: str) -> tuple[Any, Topology, Channel, Channel, Any]:
     channel = topology.channel(channel_id)
     main = topology.channel(channel.linked_main or "")
     return context, topology, channel, main, RunKey(channel_id, context["run_id"], context["dag"].dag_id)
-
-
-@contextmanager
-def _gateway(account) -> Iterator[Any]:
-    from mip.airflow.errors import amazon_errors
-    from mip.airflow.hooks.sp_api import SpApiHook
-
-    with amazon_errors():
-        gateway = SpApiHook(account.connection_id, account.id).gateway()
-        try:
-            yield gateway
-        finally:
-            if gateway.budget is not None:
-                gateway.budget.conn.close()
 
 
 def _stored_run(channel_id: str, run_id: str) -> dict[str, Any]:
@@ -114,7 +99,7 @@ def request_listings(channel_id: str) -> dict[str, Any]:
         accepted = accepted_count(conn, main.id)
     report_id = None
     if accepted:
-        with _gateway(account) as gateway:
+        with account_gateway(account) as gateway:
             report_id = request_report(gateway, channel)
     with mip_db() as conn:
         start_run(conn, key, main_channel_id=main.id, account_id=account.id, seller_id=account.seller_id,
@@ -143,7 +128,7 @@ def wait_listings(channel_id: str):
     run = _stored_run(channel_id, key.run_id)
     if run["report_id"] is None:
         return PokeReturnValue(is_done=True)
-    with _gateway(topology.account_of(channel)) as gateway:
+    with account_gateway(topology.account_of(channel)) as gateway:
         status = get_report(gateway, channel.country, run["report_id"])["processingStatus"]
     with mip_db() as conn:
         set_report_status(conn, channel_id, key.run_id, status)
@@ -170,7 +155,7 @@ def compare(channel_id: str) -> dict[str, Any]:
     target = TargetListings({}, 0)
     if run["report_id"] is not None:
         try:
-            with _gateway(topology.account_of(channel)) as gateway:
+            with account_gateway(topology.account_of(channel)) as gateway:
                 target = fetch_listings(gateway, channel, run["report_id"])
         except ReportDamaged as exc:
             raise AirflowFailException(str(exc)) from None
