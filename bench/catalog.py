@@ -4,10 +4,11 @@ Prints the generator's time, then for each ingest (each in a fresh interpreter, 
 is the ingest's own): wall seconds, products per second, CPU seconds, peak RSS, what was written and
 the time of each step. Prints, does not assert.
 
-    .venv/bin/python bench/catalog.py [--count 200000] [--url postgresql://...] [--keep DIR]
+    .venv/bin/python bench/catalog.py [--count 200000] [--url postgresql://...] [--keep DIR] [--json FILE]
 
 The database: ``--url`` or ``MIP_DATABASE_URL`` if set (its catalog tables are emptied!), else a
 scratch database created on the PostgreSQL at 127.0.0.1:5432 and dropped afterwards.
+``--json FILE`` also writes the figures as JSON (``bench/run_all.py`` reads them).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def run_ingest(url: str, folder: Path, force: bool = False) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def report(name: str, figures: dict) -> None:
+def report(name: str, figures: dict) -> dict:
     result = figures["result"]
     rate = result["records"] / figures["wall"] if figures["wall"] else 0
     phases = ", ".join(f"{k} {v:.1f}" for k, v in result["phases"].items())
@@ -58,6 +59,7 @@ def report(name: str, figures: dict) -> None:
           f"{result['rejected_rows']} rejected rows")
     if phases:
         print(f"    steps (s): {phases}")
+    return figures
 
 
 def scratch_database() -> tuple[str, str | None]:
@@ -74,7 +76,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--url", help="the mip database (its catalog tables are emptied)")
     parser.add_argument("--keep", help="write the catalog here and keep it (default: a temporary folder)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
+    figures: dict = {"products": args.count}
 
     from mip.store.db import connect
     from mip.store.migrate import upgrade
@@ -93,17 +97,21 @@ def main() -> None:
             size = sum(f.stat().st_size for f in folder.iterdir()) / 2**20
             print(f"generator: {args.count:,} products ({size:.0f} MiB, {len(bad)} bad lines) in "
                   f"{time.perf_counter() - started:.1f} s")
-            report("first load", run_ingest(url, folder))
-            report("same drop again (skipped by checksum)", run_ingest(url, folder))
-            report("same drop, forced (read, compare, write nothing)", run_ingest(url, folder, force=True))
+            figures["first_load"] = report("first load", run_ingest(url, folder))
+            figures["unchanged"] = report("same drop again (skipped by checksum)", run_ingest(url, folder))
+            figures["forced"] = report("same drop, forced (read, compare, write nothing)",
+                                       run_ingest(url, folder, force=True))
             started = time.perf_counter()
             mutation = mutate(folder, fraction=0.01, seed=2)
             print(f"mutate: {len(mutation.changed)} products changed, {len(mutation.removed)} removed in "
                   f"{time.perf_counter() - started:.1f} s")
-            report("re-run with 1% changed", run_ingest(url, folder))
+            figures["changed"] = report("re-run with 1% changed", run_ingest(url, folder))
+            figures["changed_products"] = len(mutation.changed)
     finally:
         if scratch:
             drop_database(url, scratch)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,15 @@
    (mip.store.bulk.bulk_upsert with newer_column), into empty tables, then again unchanged:
    rows per second (target >= 20,000).
 
-    .venv/bin/python bench/orders.py [--orders 10000] [--scale 600] [--upsert 50000]
+    .venv/bin/python bench/orders.py [--orders 10000] [--scale 600] [--upsert 50000] [--json FILE]
+
+``--json FILE`` also writes the figures as JSON (``bench/run_all.py`` reads them).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -71,13 +74,17 @@ def gateway(server, url: str):
 
 
 def plan_floor(calls: dict[str, int]) -> float:
-    """Seconds Amazon's usage plans need at least for these calls (burst first, then the rate)."""
+    """Seconds Amazon's usage plans need at least for these calls (burst first, then the rate).
+
+    The operations' floors add up: the import calls them one step after the other (extract pages
+    getOrders, then items calls getOrderItems), never side by side.
+    """
     from mip.amazon.usage_plans import usage_plan
 
-    return max((max(0, n - usage_plan(op).burst) / usage_plan(op).rate for op, n in calls.items() if n), default=0)
+    return sum(max(0, n - usage_plan(op).burst) / usage_plan(op).rate for op, n in calls.items() if n)
 
 
-def import_both_ways(url: str, count: int, scale: float) -> None:
+def import_both_ways(url: str, count: int, scale: float) -> dict:
     from mip.config import parse_topology
     from mip.orders.importer import import_window
     from mip.orders.window import Window
@@ -97,7 +104,7 @@ def import_both_ways(url: str, count: int, scale: float) -> None:
         window = Window(
             datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), datetime.fromtimestamp(end, UTC)
         )
-        results = {}
+        results, figures = {}, {}
         for method in ("api", "report"):
             with connect(url) as conn:
                 conn.execute(f"TRUNCATE {TABLES}")
@@ -131,7 +138,11 @@ def import_both_ways(url: str, count: int, scale: float) -> None:
                 f"{plan_floor(calls) / 3600:.2f} h for these calls"
             )
             print("  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
+            figures[method] = {"orders": stored[0], "lines": stored[1], "calls": calls, "throttled": throttled,
+                               "wall_seconds": wall, "amazon_seconds": amazon,
+                               "usage_plan_hours": amazon * scale / 3600, "plan_floor_hours": plan_floor(calls) / 3600}
         assert results["api"] == results["report"], f"both ways must give the same rows: {results}"
+        return {"orders": count, "scale": scale, **figures}
 
 
 def synthetic(count: int, seed: int = 7):
@@ -194,23 +205,26 @@ def synthetic(count: int, seed: int = 7):
     return orders, items
 
 
-def upsert(url: str, count: int) -> None:
+def upsert(url: str, count: int) -> dict:
     from mip.orders.load import upsert_orders
     from mip.store.db import connect
 
     orders, items = synthetic(count)
     rows = len(orders) + len(items)
     print(f"\nupsert: {len(orders):,} orders + {len(items):,} lines = {rows:,} rows")
+    figures = {"orders": len(orders), "lines": len(items), "rows": rows, "target_rows_per_second": 20_000}
     with connect(url) as conn:
         conn.execute(f"TRUNCATE {TABLES}")
         conn.commit()
-        for label in ("into empty tables", "again, unchanged"):
+        for key, label in (("empty", "into empty tables"), ("unchanged", "again, unchanged")):
             began = time.perf_counter()
             order_result, item_result = upsert_orders(conn, orders, items)
             conn.commit()
             seconds = time.perf_counter() - began
             written = order_result.inserted + order_result.updated + item_result.inserted + item_result.updated
             print(f"  {label}: {seconds:.2f} s, {rows / seconds:,.0f} rows/s ({written:,} rows written)")
+            figures[key] = {"seconds": seconds, "rows_per_second": rows / seconds, "written": written}
+    return figures
 
 
 def main() -> None:
@@ -222,13 +236,17 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=600.0)
     parser.add_argument("--upsert", type=int, default=50_000)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     url = bench_database()
+    figures: dict = {}
     if not args.skip_import:
-        import_both_ways(url, args.orders, args.scale)
+        figures["import"] = import_both_ways(url, args.orders, args.scale)
     if args.upsert:
-        upsert(url, args.upsert)
+        figures["upsert"] = upsert(url, args.upsert)
     print(f"\npeak RSS {peak_rss_mib():.0f} MiB")
+    if args.json:
+        args.json.write_text(json.dumps({**figures, "peak_rss_mib": peak_rss_mib()}, indent=2))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,14 @@ Prints the import time of the DAG files alone (what Airflow's dag-processor repo
 Airflow already imported) and the interpreter's own Airflow import beside it. Targets: < 2 s for the
 demo topology, < 5 s for 40 channels.
 
-    .venv/bin/python bench/parse_time.py
+    .venv/bin/python bench/parse_time.py [--json FILE]
+
+``--json FILE`` also writes the figures as JSON (``bench/run_all.py`` reads them).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -59,6 +62,9 @@ def measure(topology: Path) -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         forty = Path(tmp) / "channels.yaml"
         forty.write_text(topology_with(40))
@@ -68,6 +74,10 @@ def main() -> None:
         verdict = "ok" if figures["dags_import_s"] < target else "OVER TARGET"
         print(f"parse time {name}: {figures['dags_import_s']:.2f} s for {figures['dags']} DAGs "
               f"(target < {target:.0f} s, {verdict}); Airflow's own import: {figures['airflow_import_s']:.2f} s")
+    if args.json:
+        keys = ("demo", "forty")
+        args.json.write_text(json.dumps({key: {**figures, "target_s": target}
+                                         for key, (_, figures, target) in zip(keys, rows, strict=True)}, indent=2))
 
 
 if __name__ == "__main__":

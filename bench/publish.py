@@ -11,7 +11,9 @@ The catalog comes from the sandbox's generator (``sandbox.catalog.generate``), l
 in a scratch database on ``MIP_BENCH_SERVER`` (default: the PostgreSQL on 127.0.0.1:5432 when it
 answers, else the embedded one under ``.local/bench-postgres``), dropped at the end.
 
-    .venv/bin/python bench/publish.py [--count 200000] [--changed 0.01] [--keep]
+    .venv/bin/python bench/publish.py [--count 200000] [--changed 0.01] [--keep] [--json FILE]
+
+``--json FILE`` also writes the figures as JSON (``bench/run_all.py`` reads them).
 """
 
 from __future__ import annotations
@@ -192,6 +194,7 @@ def main() -> None:
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
     from mip.config import parse_topology
@@ -283,6 +286,22 @@ def main() -> None:
             f"{min(documents, feed_burst)} go at once (burst {feed_burst}), the rest one every 2 minutes "
             f"({feed_minutes:.0f} min)"
         )
+        if args.json:
+            runs = {}
+            for label in ("run 1", "run 2", "run 3"):
+                rows = [(step, m) for lab, step, m, _ in results if lab == label]
+                runs[label.replace(" ", "_")] = {
+                    "seconds": sum(m.seconds for _, m in rows), "cpu_seconds": sum(m.cpu for _, m in rows),
+                    "peak_rss_mib": max(m.peak_rss for _, m in rows) / 2**20,
+                    "steps": {step: round(m.seconds, 2) for step, m in rows}}
+            args.json.write_text(json.dumps({
+                "products": loaded, "runs": runs, "target_seconds": 60, "target_peak_mib": 2048,
+                "changed_products": changed, "changed_fraction": changed / loaded,
+                "run2_messages": plan2.messages, "run2_update": plan2.update, "run2_patch": plan2.patch,
+                "run2_delete": plan2.delete, "run1_messages": plan1.messages, "run3_messages": plan3.messages,
+                "feed_documents": documents, "largest_document_bytes": sizes, "plan_feed_batches": len(batches),
+                "put_listings_hours": plan1.messages / put_rate / 3600,
+            }, indent=2))
     finally:
         if args.keep:
             print(f"kept database {url}")

@@ -5,22 +5,26 @@ by the sandbox's time scale; the budget learns the effective rate from ``x-amzn-
 Prints the 429 responses the sandbox counted and the wall time against the minimum the usage plan
 allows, (calls - burst) / rate. Target: 0 responses 429, time ratio <= 1.10.
 
-    .venv/bin/python bench/rate_budget.py [--calls 1200] [--workers 4] [--time-scale 60]
+    .venv/bin/python bench/rate_budget.py [--calls 1200] [--workers 4] [--time-scale 60] [--json FILE]
+
+``--json FILE`` also writes the figures as JSON (``bench/run_all.py`` reads them).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from support import bench_database, sandbox
 
 OPERATION = "getOrderItems"
 
 
-def worker(url: str, sandbox_url: str, account: dict, order_ids: list[str], start, done) -> None:
+def worker(url: str, sandbox_url: str, account: dict, order_ids: list[str], ready, start, done) -> None:
     from sp_api.api import Orders
 
     from mip.airflow.hooks.sp_api import credentials_from_extra
@@ -34,6 +38,7 @@ def worker(url: str, sandbox_url: str, account: dict, order_ids: list[str], star
         gateway = SpApiGateway(credentials, RateBudget(conn, credentials.seller_id))
         client = gateway.client(Orders, "IT")
         client.get_order_items  # noqa: B018 - import the operation's code before the clock starts
+        ready.put(True)
         start.wait()
         for order_id in order_ids:
             gateway.call(OPERATION, lambda o=order_id: client.get_order_items(o), country="IT")
@@ -45,6 +50,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--time-scale", type=float, default=60.0)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
 
     url = bench_database()
@@ -64,13 +70,14 @@ def main() -> None:
         running.admin("POST", "reset-counters")
 
         context = multiprocessing.get_context("spawn")
-        start, done = context.Event(), context.Queue()
+        ready, start, done = context.Queue(), context.Event(), context.Queue()
         shares = [order_ids[i::args.workers] for i in range(args.workers)]
-        processes = [context.Process(target=worker, args=(url, running.base_url, account, share, start, done))
+        processes = [context.Process(target=worker, args=(url, running.base_url, account, share, ready, start, done))
                      for share in shares]
         for process in processes:
             process.start()
-        time.sleep(8)  # every worker has imported its modules and is waiting
+        for _ in processes:  # the clock starts once every worker has imported its modules and waits
+            ready.get(timeout=300)
         started = time.monotonic()
         start.set()
         results = [done.get(timeout=3600) for _ in processes]
@@ -88,6 +95,12 @@ def main() -> None:
     print(f"  wall time {elapsed:.2f} s, usage-plan minimum {minimum:.2f} s, ratio {elapsed / minimum:.3f}"
           f"   (target <= 1.10)")
     print(f"  retries in the gateways: {sum(r for _, r in results)}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "workers": args.workers, "calls": args.calls, "time_scale": args.time_scale, "operation": OPERATION,
+            "throttled": stats["throttled"], "seconds": elapsed, "minimum_seconds": minimum,
+            "ratio": elapsed / minimum, "retries": sum(r for _, r in results),
+            "target_throttled": 0, "target_ratio": 1.10}, indent=2))
 
 
 if __name__ == "__main__":

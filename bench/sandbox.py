@@ -1,10 +1,11 @@
 """Benchmark of the SP-API sandbox: load, getOrders paging, simple request rate, a 25,000-message feed.
 
-    .venv/bin/python bench/sandbox.py [--listings 100000] [--orders 50000] [--messages 25000]
+    .venv/bin/python bench/sandbox.py [--listings 100000] [--orders 50000] [--messages 25000] [--json FILE]
 
 Starts its own sandbox (time scale 1,000,000 so usage plans and Amazon's processing delays do not
 hide the server's own speed), loads the listings and orders, and prints figures. Nothing is
-asserted: the numbers go to the README's benchmark table.
+asserted: the numbers go to the README's benchmark table (``--json FILE`` also writes them as JSON,
+which ``bench/run_all.py`` reads).
 """
 
 from __future__ import annotations
@@ -167,7 +168,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=50_000)
     parser.add_argument("--messages", type=int, default=25_000)
     parser.add_argument("--state", type=Path, help="keep the sandbox state in this (new) directory")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
+    figures: dict = {"listings": args.listings, "orders": args.orders, "messages": args.messages}
     with (
         tempfile.TemporaryDirectory() as tmp,
         run_sandbox(args.state or Path(tmp) / "spapi", time_scale=1e6) as sandbox,
@@ -198,6 +201,8 @@ def main() -> None:
         http = httpx.Client(base_url=sandbox.base_url, headers={"x-amz-access-token": token(sandbox)}, timeout=120)
         created_after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 31 * 86400))
         pages, orders, seconds = page_orders(http, created_after)
+        figures["get_orders"] = {"pages": pages, "orders": orders, "seconds": seconds,
+                                 "pages_per_second": pages / seconds}
         print(
             f"getOrders: {pages} pages of up to 100 ({orders:,} orders) in {seconds:.1f} s "
             f"= {pages / seconds:.0f} pages/s"
@@ -234,6 +239,7 @@ def main() -> None:
         for target in ("FR", "ES"):  # measure the feed itself, not the BIL copies it would trigger
             sandbox.admin("POST", f"accounts/{DEMO}/bil", json={"source": "IT", "target": target, "enabled": False})
         result = feed(sandbox, http, args.messages, probe)
+        figures["feed"] = result
         print(
             f"{args.messages:,}-message feed ({result['bytes'] / 2**20:.1f} MiB, PATCH price+stock): "
             f"{result['status']}, "
@@ -249,6 +255,8 @@ def main() -> None:
             f"state on disk: {(sandbox.state_dir / 'spapi.sqlite3').stat().st_size / 2**20:.0f} MiB"
         )
         http.close()
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

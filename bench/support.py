@@ -2,7 +2,8 @@
 
 Database: ``MIP_BENCH_DATABASE_URL`` (a server URL), else the PostgreSQL on 127.0.0.1:5432 if it
 answers, else the embedded one under ``.local/bench-postgres``. The database ``mip_bench`` is
-created (and migrated) on it and reused between runs.
+created afresh (and migrated) on it by every run: a scratch database left by an older checkout may
+carry migration heads that no longer exist.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432"
 def bench_database(name: str = "mip_bench") -> str:
     from mip.store import embedded
     from mip.store.migrate import upgrade
-    from mip.store.server import ensure_database, reachable
+    from mip.store.server import drop_database, ensure_database, reachable
 
     server = os.environ.get("MIP_BENCH_DATABASE_URL")
     if not server:
         local = reachable(LOCAL_SERVER)
         server = LOCAL_SERVER if local else embedded.ensure_running(ROOT / ".local" / "bench-postgres")
+    drop_database(server, name)
     url = ensure_database(server, name)
     upgrade(url)
     return url

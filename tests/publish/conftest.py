@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import use_sandbox_connection
+
 # The DAG fixtures (dagbag, run_dag) live with the DAG tests; share them here (if they move to
 # tests/conftest.py they are available everywhere and this import finds nothing to share).
 with contextlib.suppress(ImportError):
@@ -85,3 +87,20 @@ def clean(db):
     db.execute(f"TRUNCATE {PUBLISH_TABLES}")
     db.commit()
     return db
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    from sandbox.testing import run_sandbox
+
+    with run_sandbox(tmp_path_factory.mktemp("publish-spapi"), time_scale=600.0) as running:
+        yield running
+
+
+@pytest.fixture
+def connected(shop, monkeypatch):
+    use_sandbox_connection(monkeypatch, shop)
+    shop.reset_faults()
+    shop.admin("POST", "reset-counters")
+    yield shop
+    shop.reset_faults()

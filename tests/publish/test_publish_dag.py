@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from tests.conftest import use_sandbox_connection
 from tests.publish.conftest import insert_products, product
 
 DAG_ID = "mip_publish__it"
@@ -40,22 +39,6 @@ def generated(count: int, seed: int) -> list[dict]:
                 vat_class=p.vat_class, stock=int(p.stock))
         for p in generate(count, seed=seed, bad_rows=False).products
     ]
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    from sandbox.testing import run_sandbox
-
-    with run_sandbox(tmp_path_factory.mktemp("publish-spapi"), time_scale=600.0) as running:
-        yield running
-
-
-@pytest.fixture
-def connected(shop, monkeypatch):
-    use_sandbox_connection(monkeypatch, shop)
-    shop.reset_faults()
-    yield shop
-    shop.reset_faults()
 
 
 class Days:

@@ -1,0 +1,127 @@
+"""The seller's authorization revoked in the middle of an order import, OAuth ``state`` tampering on the way
+back, then the reset through the Marketplaces page and the Asset-triggered repair.
+
+A real Airflow (api-server with the Marketplaces plugin, scheduler, dag-processor, triggerer; LocalExecutor)
+with the machinery of tests/orders/test_repair_e2e.py (imported, not copied): dag.test() has no scheduler to
+run the repair's triggered runs, nor an api-server for the consent callback.
+
+1. ``mip_orders__it`` runs an interval; its ``items`` task is held at its first getOrderItems by the
+   account's rate budget (booked, as other tasks of the account would), the sandbox revokes the refresh
+   token meanwhile, the budget lets the task go: its next call fails with the credential error, at once,
+   and the interval is recorded failed;
+2. an admin reconnects the account on Multi-Channel > Marketplaces; on the way back from Amazon's consent
+   page the callback is tampered with (signature, expiry), which must store nothing and trigger nothing;
+   the genuine callback stores the new authorization (a replay of it is refused) and emits the account's
+   credentials Asset;
+3. ``mip_repair__demo`` re-runs the failed run in place and imports the hours no run tried; mip.orders
+   equals the sandbox's orders, none lost or duplicated.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.faults.conftest import DEMO, FaultRow, order_tally
+from tests.marketplaces.conftest import approve_on_amazon, notice_of, start_consent
+from tests.orders.conftest import assert_matches_truth, generate, wait_until
+from tests.orders.test_repair_e2e import ORDERS_DAG, REPAIR_DAG, airflow_metadata, runs_of, stack  # noqa: F401
+
+RUN_ID = "faults__revoked_mid_run"
+
+
+def tampered_callbacks(callback: str) -> dict[str, str]:
+    """The genuine callback URL with its state altered: another signature, a later expiry."""
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    version, nonce, expires, signature = state.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return {
+        "signature": callback.replace(state, f"{version}.{nonce}.{expires}.{flipped}"),
+        "expiry": callback.replace(state, f"{version}.{nonce}.{int(expires) + 3600}.{signature}"),
+    }
+
+
+def held_reservation(db) -> bool:
+    """The items task has reserved its getOrderItems token and waits for it (the budget is in debt)."""
+    row = db.execute("SELECT tokens FROM mip.rate_budget WHERE seller_id = %s AND operation = 'getOrderItems'",
+                     (DEMO,)).fetchone()
+    return bool(row and row[0] < -1.5)
+
+
+@pytest.mark.slow
+def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db, mip_url, fault_table):  # noqa: F811
+    from mip.store.db import connect
+
+    stack, api, sandbox = stack
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    run_start, run_end = hour - timedelta(hours=4), hour - timedelta(hours=3)
+    ids = set(generate(sandbox, 20, run_start.timestamp(), run_start.timestamp() + 1200))
+    ids |= set(generate(sandbox, 10, run_end.timestamp(), run_end.timestamp() + 1800))  # an hour no run tries
+
+    # 1. the authorization is revoked while items waits for its first getOrderItems
+    with connect(mip_url, autocommit=True) as budget:
+        budget.execute(
+            "INSERT INTO mip.rate_budget (seller_id, operation, rate, burst, tokens, updated_at) VALUES "
+            "(%s, 'getOrderItems', 0.01, 30, -1, clock_timestamp()) ON CONFLICT (seller_id, operation) DO UPDATE "
+            "SET rate = 0.01, tokens = -1, updated_at = clock_timestamp()", (DEMO,))
+        for dag_id in (ORDERS_DAG, REPAIR_DAG):
+            api._json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        api.trigger(ORDERS_DAG, RUN_ID, run_end)
+        wait_until(lambda: held_reservation(budget), timeout=240, every=0.5, what="items to wait for its token")
+        sandbox.admin("POST", f"accounts/{DEMO}/revoke")
+        budget.execute("UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = 'getOrderItems'",
+                       (DEMO,))
+    failed_state = api.wait_for_runs([(ORDERS_DAG, RUN_ID)], timeout=300)[(ORDERS_DAG, RUN_ID)]
+    items_failed = next(t for t in api.task_instances(ORDERS_DAG, RUN_ID) if t.task_id == "items")
+    interval_failed = db.execute("SELECT status, error FROM mip.order_intervals WHERE channel_id = 'it' AND "
+                                 "run_id = %s", (RUN_ID,)).fetchone()
+    db.commit()
+
+    # 2. reconnect on the Marketplaces page; tampered callbacks first
+    token = httpx.post(f"{api.base_url}/auth/token", json={"username": "admin", "password": "admin"})
+    history_before = db.execute("SELECT count(*) FROM mip.account_credentials_history WHERE account_id = 'demo'"
+                                ).fetchone()[0]
+    db.commit()
+    with httpx.Client(base_url=api.base_url, cookies={"_token": token.json()["access_token"]}, timeout=60) as admin:
+        callback = approve_on_amazon(sandbox, start_consent(admin, action="reset", account_id="demo"), "demo")
+        refused = {}
+        for kind, url in tampered_callbacks(callback).items():
+            answer = admin.get(url)
+            refused[kind] = (answer.status_code, notice_of(answer.text).split(" |")[0])
+        history_after_tampering = db.execute("SELECT count(*) FROM mip.account_credentials_history WHERE "
+                                             "account_id = 'demo'").fetchone()[0]
+        db.commit()
+        repairs_after_tampering = len(runs_of(api, REPAIR_DAG))
+        connected = admin.get(callback, follow_redirects=True)
+        replay = admin.get(callback)
+        refused["replay"] = (replay.status_code, notice_of(replay.text).split(" |")[0])
+
+    # 3. the Asset-triggered repair
+    repair = wait_until(
+        lambda: [r for r in runs_of(api, REPAIR_DAG).values() if r["state"] in ("success", "failed")],
+        timeout=600, every=3, what="the repair run to finish")
+    orders_runs = runs_of(api, ORDERS_DAG)
+    lost, duplicated = order_tally(db, sandbox, "it", "IT", ids)
+    fault_table(FaultRow("refresh token revoked mid-run, reset, repaired", len(orders_runs) + len(repair), lost,
+                         duplicated, None, f"0 (run {RUN_ID} failed at items, try {items_failed.try_number}: "
+                         "authorization revoked; re-run in place by the repair)"))
+    fault_table(FaultRow("OAuth state tampering", 0, None, None, None,
+                         f"{len(refused)} callbacks refused (" + ", ".join(f"{k}: {v[1]}" for k, v in refused.items())
+                         + f"); {history_after_tampering - history_before} credentials stored, "
+                         f"{repairs_after_tampering} repairs triggered by them"))
+
+    assert failed_state == "failed" and (items_failed.state, items_failed.try_number) == ("failed", 1)
+    assert interval_failed[0] == "failed" and "mip credentials reset demo" in interval_failed[1], interval_failed
+    assert refused == {"signature": (400, "bad_signature"), "expiry": (400, "bad_signature"),
+                       "replay": (400, "replayed")}
+    assert (history_after_tampering, repairs_after_tampering) == (history_before, 0)
+    shown = notice_of(connected.text)
+    assert connected.status_code == 200 and shown.startswith(" | Credentials reset"), shown
+    assert [r["state"] for r in repair] == ["success"]
+    assert orders_runs[RUN_ID]["state"] == "success", "the failed run turned green in place"
+    assert any(r.startswith("repair__") and v["state"] == "success" for r, v in orders_runs.items()), orders_runs
+    assert (lost, duplicated) == (0, 0)
+    assert_matches_truth(db, sandbox, "it", "IT", ids)
