@@ -163,3 +163,29 @@ def test_connect_channels_through_amazon(browser, airflow_server, tmp_path):
     page.wait_for_url(f"{base}{PREFIX}/callback?**")
     assert "invalid signature" in notice(page)
     page.screenshot(path=tmp_path / "tampered-state.png", full_page=True)
+
+
+def test_the_connection_form_shows_the_amazon_sp_api_fields(browser, airflow_server, tmp_path):
+    """Admin > Connections > Add Connection, type Amazon SP-API: the provider's ``conn-fields`` are the form
+    (secrets as password inputs), the standard fields it does not use are hidden."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1200, "height": 1500})  # the whole form in the screenshot
+    sign_in_to_airflow(page, airflow_server.base_url)
+    page.goto(f"{airflow_server.base_url}/connections")
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("textbox").first.fill("amazon_sp_api_example")
+    dialog.get_by_role("combobox").click()
+    page.keyboard.type("Amazon SP")
+    page.get_by_role("option", name="Amazon SP-API").click()
+    dialog.get_by_role("button", name="Extra Fields", exact=True).click()
+    dialog.get_by_text("Refresh token", exact=True).wait_for()
+    labels = [text.strip(" *\n") for text in dialog.locator("label").all_inner_texts()]
+    dialog.screenshot(path=tmp_path / "connection-form.png")
+    update_docs_screenshot(tmp_path / "connection-form.png", ROOT / "docs" / "connection-form.png")
+
+    fields = ["Seller ID", "Region", "SP-API application id", "LWA client id", "LWA client secret", "Refresh token",
+              "Authorization date", "Endpoint override"]
+    assert [label for label in labels if label in fields] == fields, labels
+    assert not {"Host", "Port", "Login", "Password", "Schema"} & set(labels), labels
+    assert dialog.locator("input[type=password]").count() == 2, "the LWA client secret and the refresh token"
