@@ -44,6 +44,7 @@ def browser(tmp_path_factory):
 
 
 def sign_in_to_airflow(page, base_url: str) -> None:
+    page.context.clear_cookies()  # signed out, whichever test of the module's browser ran before
     page.goto(f"{base_url}/")
     page.wait_for_url("**/auth/login**")
     page.fill("input[name=username]", "admin")
