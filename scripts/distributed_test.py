@@ -42,10 +42,14 @@ from mipdist.tables import TableSnapshot, differences, snapshot
 # needs its Params in RUN_CONF).
 PIPELINES: tuple[str, ...] = ("publish", "verify_international", "orders")
 RUN_CONF: dict[str, dict] = {}  # pipeline -> conf of its runs
-# Commands that load each deployment's input data before the runs (e.g. the supplier catalog), run with
-# the deployment's environment (MIP_DATABASE_URL, Airflow's configuration, MIP_SANDBOX_URL). "{python}"
-# and "{root}" are replaced by the interpreter and the repository path.
-SETUP_COMMANDS: list[list[str]] = []
+# Commands that load each deployment's input data before the runs, run from the repository with the
+# deployment's environment (MIP_DATABASE_URL, Airflow's configuration, MIP_SANDBOX_URL). "{python}",
+# "{root}" and "{workdir}" are replaced by the interpreter, the repository and the harness's work
+# directory. The demo supplier catalog (the same drop for both) gives publishing something to send.
+SETUP_COMMANDS: list[list[str]] = [
+    ["{python}", "-m", "sandbox.catalog", "--out", "{workdir}/supplier", "--count", "1000", "--seed", "1"],
+    ["{python}", "-m", "mip.catalog", "{workdir}/supplier", "--run-id", "distributed_test__catalog"],
+]
 WORKERS = 2
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"  # a Redis database number kept for this harness
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -215,8 +219,8 @@ def run_mode(
             for line in init.stdout.splitlines():
                 say(f"{config.name}:   {line}")
             for command in SETUP_COMMANDS:
-                argv = [arg.format(python=sys.executable, root=ROOT) for arg in command]
-                setup = subprocess.run(argv, env=stack.env, capture_output=True, text=True)
+                argv = [arg.format(python=sys.executable, root=ROOT, workdir=config.home.parent) for arg in command]
+                setup = subprocess.run(argv, env=stack.env, cwd=ROOT, capture_output=True, text=True)
                 if setup.returncode != 0:
                     raise SystemExit(f"{' '.join(argv)} failed:\n{setup.stdout[-3000:]}\n{setup.stderr[-3000:]}")
             workers = f" and {config.workers} Celery workers" if config.workers else ""
