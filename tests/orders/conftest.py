@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS
+
 with contextlib.suppress(ImportError):
     from tests.dags.conftest import dagbag, run_dag  # noqa: F401
 
@@ -18,33 +20,8 @@ ORDER_TABLES = (
     "mip.orders, mip.order_items, mip.stage_orders, mip.stage_order_items, mip.order_pages, mip.order_intervals"
 )
 # the model's columns both import paths must agree on (raw and order_item_id aside)
-COMPARED_ORDER = (
-    "amazon_order_id",
-    "channel_id",
-    "marketplace_id",
-    "order_status",
-    "fulfillment_channel",
-    "purchase_date",
-    "last_update_date",
-    "currency",
-    "order_total",
-)
-COMPARED_ITEM = (
-    "amazon_order_id",
-    "item_key",
-    "channel_id",
-    "sku",
-    "asin",
-    "title",
-    "quantity",
-    "item_price",
-    "item_tax",
-    "shipping_price",
-    "shipping_tax",
-    "promotion_discount",
-    "currency",
-    "last_update_date",
-)
+COMPARED_ORDER = tuple(c for c in ORDER_COLUMNS if c != "raw")
+COMPARED_ITEM = tuple(c for c in ITEM_COLUMNS if c not in ("raw", "order_item_id"))
 
 
 def utc(ts: float) -> datetime:
