@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -182,7 +182,6 @@ def rerun(dagbag):  # noqa: F811
 
 
 def utc_hour(hours_ago: int) -> datetime:
-    from datetime import UTC, timedelta
-
+    """The start of the UTC hour ``hours_ago`` hours before the current one."""
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     return now - timedelta(hours=hours_ago)
