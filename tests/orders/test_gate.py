@@ -76,3 +76,31 @@ def test_a_rejected_order_is_evaluated_again_when_amazon_changes_it(clean_orders
     assert (
         db.execute("SELECT count(DISTINCT run_id) FROM mip.rejected_rows WHERE source = 'orders:it'").fetchone()[0] == 1
     )
+
+
+def test_an_order_on_two_pages_of_one_run_is_staged_once_newest_first(clean_orders):
+    """getOrders pages by LastUpdateDate: an order Amazon changes while a run pages comes back on a
+    later page. Both copies reach stage_orders (one call per page); the newer one stays, whichever
+    page brought it."""
+    db = clean_orders
+    pending = api_pair("402-2000001-0000001", "Pending", "23.99", [("SKU-A", 1, "20.00", "3.99")])[0]
+    unshipped = {**pending, "OrderStatus": "Unshipped", "LastUpdateDate": "2026-11-20T12:05:00Z"}
+    other = api_pair("402-2000002-0000002", "Pending", "9.99", [("SKU-B", 1, "9.99", "0.00")])[0]
+
+    def stage_page(run_id: str, *payloads) -> int:
+        return stage.stage_orders(db, run_id, "api", [api_order(p, "it", "APJ6JRA9NG5V4") for p in payloads])
+
+    assert stage_page("pages", pending, other) == 2
+    assert stage_page("pages", unshipped) == 0, "not new to the run"
+    assert stage_page("reversed", unshipped) == 1
+    assert stage_page("reversed", pending, other) == 1
+    rows = db.execute(
+        "SELECT run_id, amazon_order_id, order_status, last_update_date FROM mip.stage_orders"
+        " WHERE amazon_order_id LIKE '402-2%' ORDER BY run_id, amazon_order_id"
+    ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("pages", "402-2000001-0000001", "Unshipped"),
+        ("pages", "402-2000002-0000002", "Pending"),
+        ("reversed", "402-2000001-0000001", "Unshipped"),
+        ("reversed", "402-2000002-0000002", "Pending"),
+    ]

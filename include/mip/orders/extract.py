@@ -177,7 +177,10 @@ def replay(conn: psycopg.Connection, run: RunKey) -> dict[str, int]:
         if kind == "orders":
             for raw in (payload or {}).get("Orders", []):
                 order = normalise.api_order(raw, run.channel_id, run.marketplace_id)
-                orders[order.amazon_order_id] = order
+                known = orders.get(order.amazon_order_id)
+                # the same order on two pages: it changed while the run paged, the newer copy wins
+                if known is None or order.last_update_date >= known.last_update_date:
+                    orders[order.amazon_order_id] = order
         elif kind == "items":
             lines.setdefault(request["orderId"], []).extend((payload or {}).get("OrderItems", []))
         else:

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS, Item, Order
-from mip.store.bulk import copy_rows
+from mip.store.bulk import bulk_upsert, copy_rows
 
 # Raw pages and stage rows older than this are deleted when a run of the channel starts.
 RETENTION_DAYS = 30
@@ -82,15 +82,22 @@ def next_seq(conn: psycopg.Connection, channel_id: str, run_id: str, kind: str) 
 
 
 def stage_orders(conn: psycopg.Connection, run_id: str, source: str, orders: Iterable[Order]) -> int:
-    """Insert normalised orders; an order seen twice in one run keeps its newest LastUpdateDate."""
-    rows = {}
-    for order in orders:
-        known = rows.get(order.amazon_order_id)
-        if known is None or order.last_update_date >= known.last_update_date:
-            rows[order.amazon_order_id] = order
-    if rows:
-        copy_rows(conn, "mip.stage_orders", STAGE_ORDER_COLUMNS, ((run_id, source, *o.row()) for o in rows.values()))
-    return len(rows)
+    """Stage normalised orders; returns how many orders are new to the run.
+
+    An order seen twice in one run keeps its newest LastUpdateDate, whether both copies come in one
+    call or on two pages: getOrders pages by LastUpdateDate, so an order Amazon changes while the
+    run is paging moves past the cursor and is returned again on a later page.
+    """
+    rows = ((run_id, source, *order.row()) for order in orders)
+    result = bulk_upsert(
+        conn,
+        "mip.stage_orders",
+        STAGE_ORDER_COLUMNS,
+        rows,
+        key=("channel_id", "run_id", "amazon_order_id"),
+        newer_column="last_update_date",
+    )
+    return result.inserted
 
 
 def stage_items(conn: psycopg.Connection, run_id: str, items: Iterable[Item]) -> int:
