@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from stdnum import ean
 
 from mip.amazon import feeds as amazon_feeds
 from mip.listings import submission
@@ -23,7 +24,8 @@ def offer(sku: str, ean: str) -> dict:
             "list_price": 30.0, "price": 24.99, "quantity": 5, "language": "it"}
 
 
-EANS = ["4006381333931", "5901234123457", "4012345678901", "8712345678906"]
+# valid EAN-13s of one brand, one per message
+EANS = [f"{body}{ean.calc_check_digit(body)}" for body in (f"400638133{n:03d}" for n in range(20))]
 
 
 def document(prefix: str, count: int = 3):
@@ -104,14 +106,16 @@ def test_fatal_and_partial_feeds_give_per_sku_outcomes(own_sandbox, make_gateway
 
     own_sandbox.set_faults(partial_acceptance=0.5)
     try:
-        partial = recorded(db, "t-partial", document("PART", 4))
+        # each message is refused with probability 0.5 (a hash of feed id and message id): 20 messages
+        # hold both outcomes but for a chance of 2 in a million
+        partial = recorded(db, "t-partial", document("PART", 20))
         submission.send(db, gateway, partial.id, "IT")
         assert until_done(db, gateway, partial.id, own_sandbox) == "DONE"
         result = submission.outcome(db, gateway, partial.id, "IT")
     finally:
         own_sandbox.reset_faults()
     assert result.accepted and result.rejected
-    assert len(result.accepted) + len(result.rejected) == 4
+    assert len(result.accepted) + len(result.rejected) == 20
     assert all(issue["severity"] == "ERROR" and issue["code"] for issues in result.rejected.values()
                for issue in issues)
 
