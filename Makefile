@@ -20,11 +20,12 @@ up: venv
 
 test: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
-	@echo "(ruff format is not enforced: the code keeps its own line breaks within 120 columns)"
+	$(BIN)/ruff format --check .
 
 # CeleryExecutor with two workers vs LocalExecutor on the local PostgreSQL and Redis (scripts/distributed_test.py)
 distributed-test: venv

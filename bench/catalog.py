@@ -44,8 +44,12 @@ print(json.dumps({"wall": wall, "cpu": cpu, "peak_mib": int(status["VmHWM"].spli
 
 
 def run_ingest(url: str, folder: Path, force: bool = False) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, url, str(folder), "1" if force else "0"], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, url, str(folder), "1" if force else "0"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -53,10 +57,12 @@ def report(name: str, figures: dict) -> dict:
     result = figures["result"]
     rate = result["records"] / figures["wall"] if figures["wall"] else 0
     phases = ", ".join(f"{k} {v:.1f}" for k, v in result["phases"].items())
-    print(f"{name}: {figures['wall']:.1f} s wall ({rate:,.0f} products/s), {figures['cpu']:.1f} s CPU, "
-          f"peak {figures['peak_mib']:.0f} MiB; {result['status']}: {result['inserted']} inserted, "
-          f"{result['updated']} updated, {result['removed']} removed, {result['unchanged']} unchanged, "
-          f"{result['rejected_rows']} rejected rows")
+    print(
+        f"{name}: {figures['wall']:.1f} s wall ({rate:,.0f} products/s), {figures['cpu']:.1f} s CPU, "
+        f"peak {figures['peak_mib']:.0f} MiB; {result['status']}: {result['inserted']} inserted, "
+        f"{result['updated']} updated, {result['removed']} removed, {result['unchanged']} unchanged, "
+        f"{result['rejected_rows']} rejected rows"
+    )
     if phases:
         print(f"    steps (s): {phases}")
     return figures
@@ -95,16 +101,21 @@ def main() -> None:
             started = time.perf_counter()
             bad = write_catalog(folder, count=args.count, seed=1)
             size = sum(f.stat().st_size for f in folder.iterdir()) / 2**20
-            print(f"generator: {args.count:,} products ({size:.0f} MiB, {len(bad)} bad lines) in "
-                  f"{time.perf_counter() - started:.1f} s")
+            print(
+                f"generator: {args.count:,} products ({size:.0f} MiB, {len(bad)} bad lines) in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
             figures["first_load"] = report("first load", run_ingest(url, folder))
             figures["unchanged"] = report("same drop again (skipped by checksum)", run_ingest(url, folder))
-            figures["forced"] = report("same drop, forced (read, compare, write nothing)",
-                                       run_ingest(url, folder, force=True))
+            figures["forced"] = report(
+                "same drop, forced (read, compare, write nothing)", run_ingest(url, folder, force=True)
+            )
             started = time.perf_counter()
             mutation = mutate(folder, fraction=0.01, seed=2)
-            print(f"mutate: {len(mutation.changed)} products changed, {len(mutation.removed)} removed in "
-                  f"{time.perf_counter() - started:.1f} s")
+            print(
+                f"mutate: {len(mutation.changed)} products changed, {len(mutation.removed)} removed in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
             figures["changed"] = report("re-run with 1% changed", run_ingest(url, folder))
             figures["changed_products"] = len(mutation.changed)
     finally:

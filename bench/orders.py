@@ -138,9 +138,16 @@ def import_both_ways(url: str, count: int, scale: float) -> dict:
                 f"{plan_floor(calls) / 3600:.2f} h for these calls"
             )
             print("  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
-            figures[method] = {"orders": stored[0], "lines": stored[1], "calls": calls, "throttled": throttled,
-                               "wall_seconds": wall, "amazon_seconds": amazon,
-                               "usage_plan_hours": amazon * scale / 3600, "plan_floor_hours": plan_floor(calls) / 3600}
+            figures[method] = {
+                "orders": stored[0],
+                "lines": stored[1],
+                "calls": calls,
+                "throttled": throttled,
+                "wall_seconds": wall,
+                "amazon_seconds": amazon,
+                "usage_plan_hours": amazon * scale / 3600,
+                "plan_floor_hours": plan_floor(calls) / 3600,
+            }
         assert results["api"] == results["report"], f"both ways must give the same rows: {results}"
         return {"orders": count, "scale": scale, **figures}
 

@@ -43,21 +43,27 @@ def topology_with(channel_count: int) -> str:
     accounts, channels = [], []
     for a in range(channel_count // 4):
         accounts.append(f"  - {{id: acct{a}, seller_id: A{a:02d}BENCHSELLER, region: eu, connection_id: c{a}}}")
-        countries = EU[(a * 4) % len(EU):][:4] or EU[:4]
+        countries = EU[(a * 4) % len(EU) :][:4] or EU[:4]
         if len(countries) < 4:
             countries += EU[: 4 - len(countries)]
         for i, country in enumerate(countries):
             role = "main" if i < 2 else "international"
             link = f", linked_main: a{a}c0" if role == "international" else ""
             channels.append(f"  - {{id: a{a}c{i}, account: acct{a}, country: {country}, role: {role}{link}}}")
-    return ("settings:\n  max_main_channels: 20\naccounts:\n" + "\n".join(accounts)
-            + "\nchannels:\n" + "\n".join(channels) + "\n")
+    return (
+        "settings:\n  max_main_channels: 20\naccounts:\n"
+        + "\n".join(accounts)
+        + "\nchannels:\n"
+        + "\n".join(channels)
+        + "\n"
+    )
 
 
 def measure(topology: Path) -> dict:
     env = {**os.environ, "MIP_CHANNELS_FILE": str(topology), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    out = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "dags")], env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(ROOT / "dags")], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -68,16 +74,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         forty = Path(tmp) / "channels.yaml"
         forty.write_text(topology_with(40))
-        rows = [("demo (4 channels)", measure(ROOT / "include" / "channels.yaml"), 2.0),
-                ("40 channels", measure(forty), 5.0)]
+        rows = [
+            ("demo (4 channels)", measure(ROOT / "include" / "channels.yaml"), 2.0),
+            ("40 channels", measure(forty), 5.0),
+        ]
     for name, figures, target in rows:
         verdict = "ok" if figures["dags_import_s"] < target else "OVER TARGET"
-        print(f"parse time {name}: {figures['dags_import_s']:.2f} s for {figures['dags']} DAGs "
-              f"(target < {target:.0f} s, {verdict}); Airflow's own import: {figures['airflow_import_s']:.2f} s")
+        print(
+            f"parse time {name}: {figures['dags_import_s']:.2f} s for {figures['dags']} DAGs "
+            f"(target < {target:.0f} s, {verdict}); Airflow's own import: {figures['airflow_import_s']:.2f} s"
+        )
     if args.json:
         keys = ("demo", "forty")
-        args.json.write_text(json.dumps({key: {**figures, "target_s": target}
-                                         for key, (_, figures, target) in zip(keys, rows, strict=True)}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {key: {**figures, "target_s": target} for key, (_, figures, target) in zip(keys, rows, strict=True)},
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

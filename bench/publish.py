@@ -59,8 +59,20 @@ channels:
       handling_days: 3
 """
 SUPPLIER_COLUMNS = (
-    "reference", "ean", "brand", "category_path", "names", "descriptions", "images", "cost_price", "retail_price",
-    "vat_class", "stock", "weight_kg", "content_hash", "catalog_version",
+    "reference",
+    "ean",
+    "brand",
+    "category_path",
+    "names",
+    "descriptions",
+    "images",
+    "cost_price",
+    "retail_price",
+    "vat_class",
+    "stock",
+    "weight_kg",
+    "content_hash",
+    "catalog_version",
 )
 
 
@@ -106,16 +118,28 @@ def supplier_rows(count: int, seed: int) -> Iterator[tuple[Any, ...]]:
         descriptions = {k: v for k, v in p.descriptions.items() if v}
         digest = hashlib.md5(f"{p.reference}|{p.cost_price}|{p.stock}".encode()).hexdigest()
         yield (
-            p.reference, p.ean, p.brand, p.category, json.dumps(names, ensure_ascii=False),
-            json.dumps(descriptions, ensure_ascii=False), json.dumps(p.images), p.cost_price, p.retail_price,
-            p.vat_class, int(p.stock), p.weight_kg, digest, f"bench-{seed}",
+            p.reference,
+            p.ean,
+            p.brand,
+            p.category,
+            json.dumps(names, ensure_ascii=False),
+            json.dumps(descriptions, ensure_ascii=False),
+            json.dumps(p.images),
+            p.cost_price,
+            p.retail_price,
+            p.vat_class,
+            int(p.stock),
+            p.weight_kg,
+            digest,
+            f"bench-{seed}",
         )
 
 
 def load_catalog(conn, count: int, seed: int) -> int:
-    with conn.cursor() as cur, cur.copy(
-        f"COPY mip.supplier_products ({', '.join(SUPPLIER_COLUMNS)}) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY mip.supplier_products ({', '.join(SUPPLIER_COLUMNS)}) FROM STDIN") as copy,
+    ):
         for row in supplier_rows(count, seed):
             copy.write_row(row)
     conn.execute("ANALYZE mip.supplier_products")
@@ -158,11 +182,17 @@ def run_pipeline(conn, run, label: str, results: list[tuple[str, str, Measure, s
 
     steps: list[tuple[str, Callable[[], Any], Callable[[Any], str]]] = [
         ("select", lambda: stages.select_offers(conn, run), lambda r: f"{r['selected']:,} selected"),
-        ("gate_offers", lambda: stages.gate_offers(conn, run),
-         lambda r: f"{r.evaluated_rows:,} rows, {r.unexpected_rows:,} rejected"),
+        (
+            "gate_offers",
+            lambda: stages.gate_offers(conn, run),
+            lambda r: f"{r.evaluated_rows:,} rows, {r.unexpected_rows:,} rejected",
+        ),
         ("price", lambda: stages.price_offers(conn, run), lambda r: f"{r['priced']:,} priced"),
-        ("gate_prices", lambda: stages.gate_prices(conn, run),
-         lambda r: f"{r.evaluated_rows:,} rows, {r.unexpected_rows:,} rejected"),
+        (
+            "gate_prices",
+            lambda: stages.gate_prices(conn, run),
+            lambda r: f"{r.evaluated_rows:,} rows, {r.unexpected_rows:,} rejected",
+        ),
         ("plan", lambda: plan_changes(conn, run), lambda r: str(r.as_dict())),
     ]
     outcome = None
@@ -227,7 +257,9 @@ def main() -> None:
                 documents = sizes = 0
                 invalid: list = []
                 for document in iter_documents(
-                    iter_plan_messages(conn, channel.id, first.run_id), seller_id=seller, issue_locale=locale,
+                    iter_plan_messages(conn, channel.id, first.run_id),
+                    seller_id=seller,
+                    issue_locale=locale,
                     invalid=invalid,
                 ):
                     documents += 1
@@ -259,8 +291,10 @@ def main() -> None:
                 f"{mib(max(m.peak_rss for m in rows))} (targets: < 60 s, < 2 GiB)"
             )
         print()
-        print(f"apply run 1 to mip.listings (as if Amazon accepted everything): {applied.seconds:.1f} s; "
-              f"applying run 2: {third_m.seconds:.1f} s")
+        print(
+            f"apply run 1 to mip.listings (as if Amazon accepted everything): {applied.seconds:.1f} s; "
+            f"applying run 2: {third_m.seconds:.1f} s"
+        )
         changed = sum(changes.values())
         print(
             f"run 2 after changing {changed:,} products ({changed / loaded:.2%}: {changes}): plans "
@@ -291,17 +325,34 @@ def main() -> None:
             for label in ("run 1", "run 2", "run 3"):
                 rows = [(step, m) for lab, step, m, _ in results if lab == label]
                 runs[label.replace(" ", "_")] = {
-                    "seconds": sum(m.seconds for _, m in rows), "cpu_seconds": sum(m.cpu for _, m in rows),
+                    "seconds": sum(m.seconds for _, m in rows),
+                    "cpu_seconds": sum(m.cpu for _, m in rows),
                     "peak_rss_mib": max(m.peak_rss for _, m in rows) / 2**20,
-                    "steps": {step: round(m.seconds, 2) for step, m in rows}}
-            args.json.write_text(json.dumps({
-                "products": loaded, "runs": runs, "target_seconds": 60, "target_peak_mib": 2048,
-                "changed_products": changed, "changed_fraction": changed / loaded,
-                "run2_messages": plan2.messages, "run2_update": plan2.update, "run2_patch": plan2.patch,
-                "run2_delete": plan2.delete, "run1_messages": plan1.messages, "run3_messages": plan3.messages,
-                "feed_documents": documents, "largest_document_bytes": sizes, "plan_feed_batches": len(batches),
-                "put_listings_hours": plan1.messages / put_rate / 3600,
-            }, indent=2))
+                    "steps": {step: round(m.seconds, 2) for step, m in rows},
+                }
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "products": loaded,
+                        "runs": runs,
+                        "target_seconds": 60,
+                        "target_peak_mib": 2048,
+                        "changed_products": changed,
+                        "changed_fraction": changed / loaded,
+                        "run2_messages": plan2.messages,
+                        "run2_update": plan2.update,
+                        "run2_patch": plan2.patch,
+                        "run2_delete": plan2.delete,
+                        "run1_messages": plan1.messages,
+                        "run3_messages": plan3.messages,
+                        "feed_documents": documents,
+                        "largest_document_bytes": sizes,
+                        "plan_feed_batches": len(batches),
+                        "put_listings_hours": plan1.messages / put_rate / 3600,
+                    },
+                    indent=2,
+                )
+            )
     finally:
         if args.keep:
             print(f"kept database {url}")

@@ -57,10 +57,18 @@ def main() -> None:
     with sandbox(args.time_scale) as running:
         account = running.account("demo")
         now = datetime.now(UTC)
-        generated = running.admin("POST", "orders/generate", json={
-            "seller_id": account["seller_id"], "country": "IT", "count": args.calls,
-            "start": (now - timedelta(days=3)).isoformat(), "end": (now - timedelta(days=1)).isoformat(),
-            "skus": [f"BENCH-{i:03d}" for i in range(50)]})
+        generated = running.admin(
+            "POST",
+            "orders/generate",
+            json={
+                "seller_id": account["seller_id"],
+                "country": "IT",
+                "count": args.calls,
+                "start": (now - timedelta(days=3)).isoformat(),
+                "end": (now - timedelta(days=1)).isoformat(),
+                "skus": [f"BENCH-{i:03d}" for i in range(50)],
+            },
+        )
         order_ids = list(generated["amazon_order_ids"])
         from mip.store.db import connect
 
@@ -71,9 +79,11 @@ def main() -> None:
 
         context = multiprocessing.get_context("spawn")
         ready, start, done = context.Queue(), context.Event(), context.Queue()
-        shares = [order_ids[i::args.workers] for i in range(args.workers)]
-        processes = [context.Process(target=worker, args=(url, running.base_url, account, share, ready, start, done))
-                     for share in shares]
+        shares = [order_ids[i :: args.workers] for i in range(args.workers)]
+        processes = [
+            context.Process(target=worker, args=(url, running.base_url, account, share, ready, start, done))
+            for share in shares
+        ]
         for process in processes:
             process.start()
         for _ in processes:  # the clock starts once every worker has imported its modules and waits
@@ -89,18 +99,35 @@ def main() -> None:
     stats = calls[OPERATION]
     rate = 0.5 * args.time_scale
     minimum = (args.calls - 30) / rate
-    print(f"rate budget: {args.workers} concurrent tasks, {args.calls} {OPERATION} calls at the usage plan "
-          f"(0.5/s, burst 30) x time scale {args.time_scale:g}")
+    print(
+        f"rate budget: {args.workers} concurrent tasks, {args.calls} {OPERATION} calls at the usage plan "
+        f"(0.5/s, burst 30) x time scale {args.time_scale:g}"
+    )
     print(f"  responses 429: {stats['throttled']}   (target 0)")
-    print(f"  wall time {elapsed:.2f} s, usage-plan minimum {minimum:.2f} s, ratio {elapsed / minimum:.3f}"
-          f"   (target <= 1.10)")
+    print(
+        f"  wall time {elapsed:.2f} s, usage-plan minimum {minimum:.2f} s, ratio {elapsed / minimum:.3f}"
+        f"   (target <= 1.10)"
+    )
     print(f"  retries in the gateways: {sum(r for _, r in results)}")
     if args.json:
-        args.json.write_text(json.dumps({
-            "workers": args.workers, "calls": args.calls, "time_scale": args.time_scale, "operation": OPERATION,
-            "throttled": stats["throttled"], "seconds": elapsed, "minimum_seconds": minimum,
-            "ratio": elapsed / minimum, "retries": sum(r for _, r in results),
-            "target_throttled": 0, "target_ratio": 1.10}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "workers": args.workers,
+                    "calls": args.calls,
+                    "time_scale": args.time_scale,
+                    "operation": OPERATION,
+                    "throttled": stats["throttled"],
+                    "seconds": elapsed,
+                    "minimum_seconds": minimum,
+                    "ratio": elapsed / minimum,
+                    "retries": sum(r for _, r in results),
+                    "target_throttled": 0,
+                    "target_ratio": 1.10,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,15 @@ def parse_time_rows(f: dict[str, Any], command: str) -> list[Row]:
     rows = []
     for key, label in (("demo", "demo topology"), ("forty", "40 channels")):
         m = f[key]
-        rows.append(Row(f"DAG folder parse time, {label} ({m['dags']} DAGs)", f"{m['dags_import_s']:.2f} s",
-                        f"< {m['target_s']:g} s", m["dags_import_s"] < m["target_s"], command))
+        rows.append(
+            Row(
+                f"DAG folder parse time, {label} ({m['dags']} DAGs)",
+                f"{m['dags_import_s']:.2f} s",
+                f"< {m['target_s']:g} s",
+                m["dags_import_s"] < m["target_s"],
+                command,
+            )
+        )
     return rows
 
 
@@ -63,18 +70,30 @@ def publish_rows(f: dict[str, Any], command: str) -> list[Row]:
     steps = ", ".join(f"{k} {v:.1f}" for k, v in run["steps"].items())
     peak_ok = run["peak_rss_mib"] < f["target_peak_mib"]
     return [
-        Row(f"publish select -> gate -> price -> gate -> plan, {_n(f['products'])} products",
+        Row(
+            f"publish select -> gate -> price -> gate -> plan, {_n(f['products'])} products",
             f"{run['seconds']:.1f} s, peak {run['peak_rss_mib']:.0f} MiB (s: {steps})",
             f"< {f['target_seconds']} s, < {f['target_peak_mib'] / 1024:g} GiB",
-            run["seconds"] < f["target_seconds"] and peak_ok, command),
-        Row(f"createFeed calls for {_n(f['run1_messages'])} SKUs",
+            run["seconds"] < f["target_seconds"] and peak_ok,
+            command,
+        ),
+        Row(
+            f"createFeed calls for {_n(f['run1_messages'])} SKUs",
             f"{f['feed_documents']} feed documents (<= 25,000 messages, < 10 MiB) vs {_n(f['run1_messages'])} "
-            f"putListingsItem calls (>= {f['put_listings_hours']:.1f} h at 5/s)", "", None, command),
-        Row(f"messages planned after {f['changed_fraction']:.2%} of the products changed",
+            f"putListingsItem calls (>= {f['put_listings_hours']:.1f} h at 5/s)",
+            "",
+            None,
+            command,
+        ),
+        Row(
+            f"messages planned after {f['changed_fraction']:.2%} of the products changed",
             f"{_n(f['run2_messages'])} = {f['run2_messages'] / f['run1_messages']:.2%} ({_n(f['run2_update'])} "
             f"UPDATE, {_n(f['run2_patch'])} PATCH, {_n(f['run2_delete'])} DELETE); unchanged re-run "
-            f"{f['run3_messages']}", "≈ the share changed, 0 when unchanged",
-            f["run3_messages"] == 0 and f["run2_messages"] <= 2 * f["changed_products"], command),
+            f"{f['run3_messages']}",
+            "≈ the share changed, 0 when unchanged",
+            f["run3_messages"] == 0 and f["run2_messages"] <= 2 * f["changed_products"],
+            command,
+        ),
     ]
 
 
@@ -86,60 +105,112 @@ def orders_rows(f: dict[str, Any], command: str) -> list[Row]:
             m = imp[method]
             calls = " + ".join(f"{_n(n)} {op}" for op, n in m["calls"].items() if n)
             floor = f" (usage plans' floor {m['plan_floor_hours']:.2f} h)" if m["plan_floor_hours"] else ""
-            rows.append(Row(f"{_n(imp['orders'])} orders {label}: calls, usage-plan time",
-                            f"{calls}, {m['throttled']} x 429; {m['usage_plan_hours']:.2f} h of Amazon time{floor}",
-                            "", None, command))
+            rows.append(
+                Row(
+                    f"{_n(imp['orders'])} orders {label}: calls, usage-plan time",
+                    f"{calls}, {m['throttled']} x 429; {m['usage_plan_hours']:.2f} h of Amazon time{floor}",
+                    "",
+                    None,
+                    command,
+                )
+            )
     if "upsert" in f:
         u = f["upsert"]
         rate = u["empty"]["rows_per_second"]
-        rows.append(Row(f"order upsert, {_n(u['orders'])} orders + {_n(u['lines'])} lines",
-                        f"{_n(rate)} rows/s (unchanged again: {_n(u['unchanged']['rows_per_second'])} rows/s, "
-                        f"{u['unchanged']['written']} written)", f">= {_n(u['target_rows_per_second'])} rows/s",
-                        rate >= u["target_rows_per_second"], command))
+        rows.append(
+            Row(
+                f"order upsert, {_n(u['orders'])} orders + {_n(u['lines'])} lines",
+                f"{_n(rate)} rows/s (unchanged again: {_n(u['unchanged']['rows_per_second'])} rows/s, "
+                f"{u['unchanged']['written']} written)",
+                f">= {_n(u['target_rows_per_second'])} rows/s",
+                rate >= u["target_rows_per_second"],
+                command,
+            )
+        )
     return rows
 
 
 def rate_budget_rows(f: dict[str, Any], command: str) -> list[Row]:
-    return [Row(f"rate budget: {f['workers']} concurrent tasks of one account, {_n(f['calls'])} {f['operation']}",
-                f"{f['throttled']} x 429, {f['seconds']:.1f} s = {f['ratio']:.3f} x the usage-plan minimum "
-                f"({f['minimum_seconds']:.1f} s at time scale {f['time_scale']:g})",
-                f"{f['target_throttled']} x 429, <= {f['target_ratio']:.2f}",
-                f["throttled"] <= f["target_throttled"] and f["ratio"] <= f["target_ratio"], command)]
+    return [
+        Row(
+            f"rate budget: {f['workers']} concurrent tasks of one account, {_n(f['calls'])} {f['operation']}",
+            f"{f['throttled']} x 429, {f['seconds']:.1f} s = {f['ratio']:.3f} x the usage-plan minimum "
+            f"({f['minimum_seconds']:.1f} s at time scale {f['time_scale']:g})",
+            f"{f['target_throttled']} x 429, <= {f['target_ratio']:.2f}",
+            f["throttled"] <= f["target_throttled"] and f["ratio"] <= f["target_ratio"],
+            command,
+        )
+    ]
 
 
 def sandbox_rows(f: dict[str, Any], command: str) -> list[Row]:
     g, feed = f["get_orders"], f["feed"]
     return [
-        Row(f"sandbox getOrders over {_n(g['orders'])} orders", f"{g['pages_per_second']:.0f} pages/s "
-            f"({g['pages']} pages of 100 in {g['seconds']:.1f} s)", "", None, command),
-        Row(f"sandbox: {_n(f['messages'])}-message feed ({feed['bytes'] / 2**20:.1f} MiB)",
-            f"{feed['status']} {feed['wall']:.1f} s after createFeed", "", None, command),
+        Row(
+            f"sandbox getOrders over {_n(g['orders'])} orders",
+            f"{g['pages_per_second']:.0f} pages/s ({g['pages']} pages of 100 in {g['seconds']:.1f} s)",
+            "",
+            None,
+            command,
+        ),
+        Row(
+            f"sandbox: {_n(f['messages'])}-message feed ({feed['bytes'] / 2**20:.1f} MiB)",
+            f"{feed['status']} {feed['wall']:.1f} s after createFeed",
+            "",
+            None,
+            command,
+        ),
     ]
 
 
 def catalog_rows(f: dict[str, Any], command: str) -> list[Row]:
     first, changed = f["first_load"], f["changed"]
-    return [Row(f"catalog ingest, {_n(f['products'])} products: first load / {_n(f['changed_products'])} changed",
-                f"{first['wall']:.1f} s ({first['cpu']:.0f} s CPU), peak {first['peak_mib']:.0f} MiB / "
-                f"{changed['wall']:.1f} s", "", None, command)]
+    return [
+        Row(
+            f"catalog ingest, {_n(f['products'])} products: first load / {_n(f['changed_products'])} changed",
+            f"{first['wall']:.1f} s ({first['cpu']:.0f} s CPU), peak {first['peak_mib']:.0f} MiB / "
+            f"{changed['wall']:.1f} s",
+            "",
+            None,
+            command,
+        )
+    ]
 
 
 ROWS: dict[str, Callable[[dict[str, Any], str], list[Row]]] = {
-    "parse_time": parse_time_rows, "publish": publish_rows, "orders": orders_rows,
-    "rate_budget": rate_budget_rows, "sandbox": sandbox_rows, "catalog": catalog_rows,
+    "parse_time": parse_time_rows,
+    "publish": publish_rows,
+    "orders": orders_rows,
+    "rate_budget": rate_budget_rows,
+    "sandbox": sandbox_rows,
+    "catalog": catalog_rows,
 }
 
 
 def machine() -> str:
-    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal:")), 0)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
+    mem = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu}), {mem / 2**20:.0f} GiB RAM, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, commit "
-            f"{commit.stdout.strip() or '?'}{' + local changes' if dirty else ''}")
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu}), {mem / 2**20:.0f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, commit "
+        f"{commit.stdout.strip() or '?'}{' + local changes' if dirty else ''}"
+    )
 
 
 def run_script(name: str, args: list[str], out: Path) -> tuple[dict[str, Any] | None, float, Path]:
@@ -147,8 +218,12 @@ def run_script(name: str, args: list[str], out: Path) -> tuple[dict[str, Any] | 
     result.unlink(missing_ok=True)
     started = time.monotonic()
     with open(log, "w") as handle:
-        code = subprocess.run([sys.executable, str(ROOT / "bench" / f"{name}.py"), *args, "--json", str(result)],
-                              cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT).returncode
+        code = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / f"{name}.py"), *args, "--json", str(result)],
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        ).returncode
     seconds = time.monotonic() - started
     if code != 0 or not result.exists():
         return None, seconds, log
@@ -166,8 +241,9 @@ def markdown(rows: list[Row]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", help="comma-separated scripts to run (default: all): "
-                        + ", ".join(n for n, _ in SCRIPTS))
+    parser.add_argument(
+        "--only", help="comma-separated scripts to run (default: all): " + ", ".join(n for n, _ in SCRIPTS)
+    )
     parser.add_argument("--out", type=Path, default=ROOT / ".local" / "bench", help="logs and results")
     args = parser.parse_args()
     wanted = set(args.only.split(",")) if args.only else {n for n, _ in SCRIPTS}
@@ -191,8 +267,15 @@ def main() -> int:
         if found is None:
             print(f"FAILED after {seconds:.0f} s: see {log}", flush=True)
             failed.append(name)
-            rows.append(Row(f"{name} (failed)", f"see {log.relative_to(ROOT) if log.is_relative_to(ROOT) else log}",
-                            "", False, command))
+            rows.append(
+                Row(
+                    f"{name} (failed)",
+                    f"see {log.relative_to(ROOT) if log.is_relative_to(ROOT) else log}",
+                    "",
+                    False,
+                    command,
+                )
+            )
             continue
         print(f"{seconds:.0f} s", flush=True)
         figures[name] = {**found, "script_seconds": seconds}
@@ -201,8 +284,10 @@ def main() -> int:
     table = markdown(rows)
     total = time.monotonic() - began
     print()
-    print(f"Measured {header}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end; "
-          f"{total / 60:.1f} min in total.")
+    print(
+        f"Measured {header}; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} at the end; "
+        f"{total / 60:.1f} min in total."
+    )
     print()
     print("\n".join(table))
     missed = [r.figure for r in rows if r.met is False]

@@ -201,8 +201,12 @@ def main() -> None:
         http = httpx.Client(base_url=sandbox.base_url, headers={"x-amz-access-token": token(sandbox)}, timeout=120)
         created_after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 31 * 86400))
         pages, orders, seconds = page_orders(http, created_after)
-        figures["get_orders"] = {"pages": pages, "orders": orders, "seconds": seconds,
-                                 "pages_per_second": pages / seconds}
+        figures["get_orders"] = {
+            "pages": pages,
+            "orders": orders,
+            "seconds": seconds,
+            "pages_per_second": pages / seconds,
+        }
         print(
             f"getOrders: {pages} pages of up to 100 ({orders:,} orders) in {seconds:.1f} s "
             f"= {pages / seconds:.0f} pages/s"

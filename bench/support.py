@@ -42,8 +42,10 @@ def sandbox(time_scale: float, **kwargs) -> Iterator:
 
     from sandbox.testing import run_sandbox
 
-    with tempfile.TemporaryDirectory(prefix="mip-bench-sandbox-") as state, \
-            run_sandbox(state, time_scale=time_scale, **kwargs) as running:
+    with (
+        tempfile.TemporaryDirectory(prefix="mip-bench-sandbox-") as state,
+        run_sandbox(state, time_scale=time_scale, **kwargs) as running,
+    ):
         yield running
 
 

@@ -38,10 +38,18 @@ from sandbox.catalog_vocabulary import LANGUAGES
 
 DEFAULT_LANGUAGE = "en"
 PRODUCT_COLUMNS = (
-    "reference", "ean", "brand", "category",
+    "reference",
+    "ean",
+    "brand",
+    "category",
     *(f"name_{lang}" for lang in LANGUAGES),
     *(f"description_{lang}" for lang in LANGUAGES),
-    "images", "vat_class", "weight_kg", "length_cm", "width_cm", "height_cm",
+    "images",
+    "vat_class",
+    "weight_kg",
+    "length_cm",
+    "width_cm",
+    "height_cm",
 )
 PRICE_COLUMNS = ("reference", "cost_price", "retail_price")
 STOCK_COLUMNS = ("reference", "stock")
@@ -51,12 +59,21 @@ BAD_ROW_FRACTION = 0.005
 # Defect kinds, named as the ingest's rules. In JSON lines a wrong column count becomes a truncated
 # line (rule invalid_json).
 DEFECTS = (
-    "gtin_checksum", "missing_name", "non_positive_cost", "duplicate_reference",
-    "broken_encoding", "column_count", "unparsable_number",
+    "gtin_checksum",
+    "missing_name",
+    "non_positive_cost",
+    "duplicate_reference",
+    "broken_encoding",
+    "column_count",
+    "unparsable_number",
 )
 _DEFECT_FIELD = {
-    "gtin_checksum": "ean", "missing_name": f"name_{DEFAULT_LANGUAGE}", "non_positive_cost": "cost_price",
-    "duplicate_reference": "reference", "broken_encoding": "name_de", "column_count": None,
+    "gtin_checksum": "ean",
+    "missing_name": f"name_{DEFAULT_LANGUAGE}",
+    "non_positive_cost": "cost_price",
+    "duplicate_reference": "reference",
+    "broken_encoding": "name_de",
+    "column_count": None,
     "unparsable_number": "weight_kg",
 }
 _LATIN1_TOKEN = "@@LATIN1:{}@@"
@@ -115,8 +132,11 @@ class GeneratedCatalog:
 
     def summaries(self) -> list[ProductSummary]:
         """The good products (no defect), in file order."""
-        return [ProductSummary(p.reference, p.ean, p.brand, {lang: name for lang, name in p.names.items() if name})
-                for p in self.products if not p.defect]
+        return [
+            ProductSummary(p.reference, p.ean, p.brand, {lang: name for lang, name in p.names.items() if name})
+            for p in self.products
+            if not p.defect
+        ]
 
 
 @dataclass
@@ -170,20 +190,33 @@ def _draw(total: int, seed: int) -> _Draws:
     rng = np.random.default_rng(seed)
     leaf = rng.integers(0, len(vocab.LEAVES), total)
     brand_pick = rng.integers(0, 1 << 30, total)
-    brand = np.array([vocab.BRAND_INDEX[vocab.LEAVES[f][1][p % len(vocab.LEAVES[f][1])][0]] for f, p in
-                      zip(leaf.tolist(), brand_pick.tolist(), strict=True)], dtype=np.int64)
+    brand = np.array(
+        [
+            vocab.BRAND_INDEX[vocab.LEAVES[f][1][p % len(vocab.LEAVES[f][1])][0]]
+            for f, p in zip(leaf.tolist(), brand_pick.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
     stock = rng.integers(1, 501, total)
     stock = np.where(rng.random(total) < 0.1, 0, np.minimum(stock, rng.integers(1, 501, total)))
-    cost_lo, cost_hi, kg_lo, kg_hi = (np.array([leaf_[2 + k // 2][k % 2] for _, _, leaf_ in vocab.LEAVES])[leaf]
-                                      for k in range(4))
+    cost_lo, cost_hi, kg_lo, kg_hi = (
+        np.array([leaf_[2 + k // 2][k % 2] for _, _, leaf_ in vocab.LEAVES])[leaf] for k in range(4)
+    )
     cost = np.round(cost_lo * (cost_hi / cost_lo) ** rng.random(total), 2)  # log-uniform per category
     retail = np.maximum(np.round(cost * rng.uniform(1.25, 2.4, total) * 1.22) - 0.01, np.round(cost + 1.0, 2))
     arrays = dict(
-        leaf=leaf, brand=brand,
-        colour=rng.integers(0, len(vocab.COLOURS), total), line=rng.integers(0, len(vocab.LINES), total),
-        model=rng.integers(1, 100, total) * 10, features=rng.integers(0, len(vocab.FEATURES), (total, 2)),
-        cost=cost, retail=retail, stock=stock, weight=np.round(kg_lo + rng.random(total) * (kg_hi - kg_lo), 3),
-        dims=np.round(rng.uniform(4, 60, (total, 3)), 1), images=rng.integers(1, 5, total),
+        leaf=leaf,
+        brand=brand,
+        colour=rng.integers(0, len(vocab.COLOURS), total),
+        line=rng.integers(0, len(vocab.LINES), total),
+        model=rng.integers(1, 100, total) * 10,
+        features=rng.integers(0, len(vocab.FEATURES), (total, 2)),
+        cost=cost,
+        retail=retail,
+        stock=stock,
+        weight=np.round(kg_lo + rng.random(total) * (kg_hi - kg_lo), 3),
+        dims=np.round(rng.uniform(4, 60, (total, 3)), 1),
+        images=rng.integers(1, 5, total),
         upc=rng.random(total) < 0.05,
         # about 3% of products lack one translation (not a defect: the default language is there)
         partial=np.where(rng.random(total) < 0.03, rng.integers(0, 4, total), -1),
@@ -225,10 +258,21 @@ def _product(i: int, d: _Draws) -> Product:
         names[missing] = descriptions[missing] = ""
     slug = reference.lower()
     return Product(
-        reference=reference, ean=ean, brand=brand, category=path, names=names, descriptions=descriptions,
-        images=[f"{_IMAGE_HOST}/{slug}/{k}.jpg" for k in range(1, d.images[i] + 1)], vat_class=vat,
-        weight_kg=f"{weight:.3f}", length_cm=f"{length:.1f}", width_cm=f"{width:.1f}", height_cm=f"{height:.1f}",
-        cost_price=f"{d.cost[i]:.2f}", retail_price=f"{d.retail[i]:.2f}", stock=str(d.stock[i]),
+        reference=reference,
+        ean=ean,
+        brand=brand,
+        category=path,
+        names=names,
+        descriptions=descriptions,
+        images=[f"{_IMAGE_HOST}/{slug}/{k}.jpg" for k in range(1, d.images[i] + 1)],
+        vat_class=vat,
+        weight_kg=f"{weight:.3f}",
+        length_cm=f"{length:.1f}",
+        width_cm=f"{width:.1f}",
+        height_cm=f"{height:.1f}",
+        cost_price=f"{d.cost[i]:.2f}",
+        retail_price=f"{d.retail[i]:.2f}",
+        stock=str(d.stock[i]),
     )
 
 
@@ -294,9 +338,20 @@ def _csv_fields(p: Product, latin1: dict[str, str]) -> list[str]:
         token = _LATIN1_TOKEN.format(len(latin1))
         latin1[token] = names["de"]
         names["de"] = token
-    fields = [p.reference, p.ean, p.brand, p.category, *(names[lang] for lang in LANGUAGES),
-              *(p.descriptions[lang] for lang in LANGUAGES), "|".join(p.images), p.vat_class,
-              p.weight_kg, p.length_cm, p.width_cm, p.height_cm]
+    fields = [
+        p.reference,
+        p.ean,
+        p.brand,
+        p.category,
+        *(names[lang] for lang in LANGUAGES),
+        *(p.descriptions[lang] for lang in LANGUAGES),
+        "|".join(p.images),
+        p.vat_class,
+        p.weight_kg,
+        p.length_cm,
+        p.width_cm,
+        p.height_cm,
+    ]
     if p.defect == "column_count":
         del fields[2]  # the brand went missing: one field short
     return fields
@@ -310,10 +365,18 @@ def _json_line(p: Product, latin1: dict[str, str]) -> str:
         names["de"] = token
     weight: object = p.weight_kg if p.defect == "unparsable_number" else float(p.weight_kg)
     record = {
-        "reference": p.reference, "ean": p.ean, "brand": p.brand, "category": p.category, "names": names,
-        "descriptions": {lang: v for lang, v in p.descriptions.items() if v}, "images": p.images,
-        "vat_class": p.vat_class, "weight_kg": weight, "length_cm": float(p.length_cm),
-        "width_cm": float(p.width_cm), "height_cm": float(p.height_cm),
+        "reference": p.reference,
+        "ean": p.ean,
+        "brand": p.brand,
+        "category": p.category,
+        "names": names,
+        "descriptions": {lang: v for lang, v in p.descriptions.items() if v},
+        "images": p.images,
+        "vat_class": p.vat_class,
+        "weight_kg": weight,
+        "length_cm": float(p.length_cm),
+        "width_cm": float(p.width_cm),
+        "height_cm": float(p.height_cm),
     }
     line = json.dumps(record, ensure_ascii=False)
     if p.defect == "column_count":
@@ -363,8 +426,11 @@ def write_catalog(
             (directory / stale).unlink(missing_ok=True)
     bad: list[BadRow] = []
     paths = {name: directory / f"{name}.tmp" for name in (products_name, "prices.csv", "stock.csv")}
-    with (paths[products_name].open("wb") as products, paths["prices.csv"].open("wb") as prices,
-          paths["stock.csv"].open("wb") as stock):
+    with (
+        paths[products_name].open("wb") as products,
+        paths["prices.csv"].open("wb") as prices,
+        paths["stock.csv"].open("wb") as stock,
+    ):
         if fmt == "csv":
             products.write(_rows_to_csv(iter([PRODUCT_COLUMNS])).encode())
         prices.write(_rows_to_csv(iter([PRICE_COLUMNS])).encode())
@@ -421,7 +487,7 @@ def _references_by_line(path: Path, fmt: str) -> Iterator[tuple[int, str]]:
                     yield number, raw.split(b";", 1)[0].decode("utf-8", "replace")
             else:
                 start = raw.find(b'"reference": "') + 14
-                yield number, raw[start: raw.index(b'"', start)].decode("utf-8", "replace")
+                yield number, raw[start : raw.index(b'"', start)].decode("utf-8", "replace")
 
 
 def _products_file(directory: Path) -> tuple[Path, str]:
@@ -501,12 +567,15 @@ def mutate(directory: str | Path, fraction: float, seed: int = 1) -> Mutation:
         return str(value)
 
     shifts = _rewrite_lines(path, fmt, lambda ref, raw: None if ref in removed else raw)
-    shifts |= _rewrite_csv(directory / "prices.csv", removed,
-                           {r: (1, new_cost) for r in cost_change})
+    shifts |= _rewrite_csv(directory / "prices.csv", removed, {r: (1, new_cost) for r in cost_change})
     shifts |= _rewrite_csv(directory / "stock.csv", removed, {r: (1, new_stock) for r in stock_change})
     if manifest:
-        moved = [BadRow(b.file, b.line - sum(1 for f, n in shifts if f == b.file and n < b.line), b.reference,
-                        b.field, b.rule) for b in manifest]
+        moved = [
+            BadRow(
+                b.file, b.line - sum(1 for f, n in shifts if f == b.file and n < b.line), b.reference, b.field, b.rule
+            )
+            for b in manifest
+        ]
         (directory / MANIFEST).write_text(json.dumps([asdict(b) for b in moved], indent=1) + "\n")
     result.cost_changed.sort()
     result.stock_changed.sort()
@@ -560,14 +629,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jsonl", action="store_true", help="products.jsonl instead of products.csv")
     parser.add_argument("--no-bad-rows", action="store_true")
-    parser.add_argument("--mutate", type=float, metavar="FRACTION",
-                        help="change FRACTION of the existing catalog in --out instead of writing a new one")
+    parser.add_argument(
+        "--mutate",
+        type=float,
+        metavar="FRACTION",
+        help="change FRACTION of the existing catalog in --out instead of writing a new one",
+    )
     args = parser.parse_args(argv)
     if args.mutate is not None:
         mutation = mutate(args.out, args.mutate, args.seed)
-        print(f"{args.out}: {len(mutation.changed)} products changed "
-              f"({len(mutation.cost_changed)} cost, {len(mutation.stock_changed)} stock), "
-              f"{len(mutation.removed)} removed")
+        print(
+            f"{args.out}: {len(mutation.changed)} products changed "
+            f"({len(mutation.cost_changed)} cost, {len(mutation.stock_changed)} stock), "
+            f"{len(mutation.removed)} removed"
+        )
         return 0
     bad = write_catalog(args.out, args.count, args.seed, not args.no_bad_rows, "jsonl" if args.jsonl else "csv")
     print(f"{args.out}: {args.count} products, {len(bad)} bad lines (see {MANIFEST})")

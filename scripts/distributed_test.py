@@ -212,7 +212,9 @@ def run_mode(
             say(f"{config.name}: mip database, pools, connections (deploy/mip_init.py)")
             init = subprocess.run(
                 [sys.executable, str(ROOT / "deploy" / "mip_init.py"), "--skip-channels-deploy"],
-                env=stack.env, capture_output=True, text=True,
+                env=stack.env,
+                capture_output=True,
+                text=True,
             )
             if init.returncode != 0:
                 raise SystemExit(f"deploy/mip_init.py failed:\n{init.stdout[-3000:]}\n{init.stderr[-3000:]}")
@@ -282,8 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pipelines", default=",".join(PIPELINES), help="comma-separated pipeline kinds to run")
     parser.add_argument("--workers", type=int, default=WORKERS, help="Celery workers (at least 2)")
-    parser.add_argument("--sandbox", choices=["auto", "on", "off"], default="auto",
-                        help="start the SP-API sandbox for each deployment (auto: when sandbox/testing.py exists)")
+    parser.add_argument(
+        "--sandbox",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="start the SP-API sandbox for each deployment (auto: when sandbox/testing.py exists)",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the DAG runs of one deployment")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) after success")
     args = parser.parse_args(argv)
@@ -313,11 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, executor, workers in (("local", "LocalExecutor", 0), ("celery", "CeleryExecutor", args.workers)):
             configs.append(
                 StackConfig(
-                    name=name, executor=executor, workers=workers,
+                    name=name,
+                    executor=executor,
+                    workers=workers,
                     airflow_url=psycopg2_url(resources.url(resources.database(f"airflow_{name}", template))),
                     mip_url=resources.url(resources.database(f"mip_{name}")),
-                    topology=topology, home=workdir / name,
-                    broker_url=resources.redis_url if workers else None, queue=prefix if workers else None,
+                    topology=topology,
+                    home=workdir / name,
+                    broker_url=resources.redis_url if workers else None,
+                    queue=prefix if workers else None,
                 )
             )
         local, celery = (run_mode(c, dags, run_id, logical_date, sandbox, args.timeout) for c in configs)

@@ -148,20 +148,40 @@ def main() -> None:
     run([str(BIN / "airflow"), "db", "migrate"], env, "migrating Airflow's metadata database")
     supplier = LOCAL / "supplier"
     if not (supplier / "stock.csv").exists():
-        run([str(BIN / "python"), "-m", "sandbox.catalog", "--out", str(supplier), "--count", "5000", "--seed", "1"],
-            {**env, "PYTHONPATH": str(ROOT)}, "writing the demo supplier catalog (5,000 products) to .local/supplier")
+        run(
+            [str(BIN / "python"), "-m", "sandbox.catalog", "--out", str(supplier), "--count", "5000", "--seed", "1"],
+            {**env, "PYTHONPATH": str(ROOT)},
+            "writing the demo supplier catalog (5,000 products) to .local/supplier",
+        )
     env["MIP_SUPPLIER_DIR"] = str(supplier)
 
     supervisor = Supervisor()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
-        supervisor.start("sandbox", [str(BIN / "python"), "-m", "sandbox.spapi", "--port", str(SANDBOX_PORT),
-                                     "--state", str(LOCAL / "sandbox"), "--time-scale", "10",
-                                     "--orders-per-hour", "20"], {**env, "PYTHONPATH": str(ROOT)})
+        supervisor.start(
+            "sandbox",
+            [
+                str(BIN / "python"),
+                "-m",
+                "sandbox.spapi",
+                "--port",
+                str(SANDBOX_PORT),
+                "--state",
+                str(LOCAL / "sandbox"),
+                "--time-scale",
+                "10",
+                "--orders-per-hour",
+                "20",
+            ],
+            {**env, "PYTHONPATH": str(ROOT)},
+        )
         wait_for_http(f"{sandbox_url}/_sandbox/health", "the SP-API sandbox")
-        run([str(BIN / "python"), "-m", "mip.airflow.setup", "--sandbox", sandbox_url], env,
-            "creating the SP-API pools and the demo account's connection (sandbox credentials)")
+        run(
+            [str(BIN / "python"), "-m", "mip.airflow.setup", "--sandbox", sandbox_url],
+            env,
+            "creating the SP-API pools and the demo account's connection (sandbox credentials)",
+        )
         supervisor.start("api-server", [str(BIN / "airflow"), "api-server", "--port", str(AIRFLOW_PORT)], env)
         supervisor.start("scheduler", [str(BIN / "airflow"), "scheduler"], env)
         supervisor.start("dag-processor", [str(BIN / "airflow"), "dag-processor"], env)

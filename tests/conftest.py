@@ -32,6 +32,8 @@ def fast_retries():
     from mip.amazon.gateway import RetryPolicy
 
     return RetryPolicy(max_attempts=5, base_delay=0.05, max_delay=0.5, max_elapsed=30, timeout=10)
+
+
 SESSION = {}
 
 
@@ -190,7 +192,8 @@ def use_sandbox_connection(monkeypatch, sandbox, account: str = "demo", **overri
     from sandbox.testing import forget_access_tokens
 
     extra = {**sandbox_connection_extra(sandbox.base_url, sandbox.account(account)), **overrides}
-    monkeypatch.setenv(f"AIRFLOW_CONN_AMAZON_SP_API_{account.upper()}",
-                       json.dumps({"conn_type": "amazon_sp_api", "extra": extra}))
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_AMAZON_SP_API_{account.upper()}", json.dumps({"conn_type": "amazon_sp_api", "extra": extra})
+    )
     forget_access_tokens()
     return extra

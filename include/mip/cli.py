@@ -57,8 +57,10 @@ def _channels_deploy(args: argparse.Namespace) -> int:
             print(exc, file=sys.stderr)
             return 1
         registry.write_snapshot(conn, path)
-    print(f"registered {', '.join(added) if added else 'no new channel'}; registry snapshot in "
-          f"{registry.snapshot_path(path)}")
+    print(
+        f"registered {', '.join(added) if added else 'no new channel'}; registry snapshot in "
+        f"{registry.snapshot_path(path)}"
+    )
     return 0
 
 
@@ -75,8 +77,10 @@ def _channels_reassign(args: argparse.Namespace) -> int:
             print(f"refused: {exc}", file=sys.stderr)
             return 1
         registry.write_snapshot(conn, path)
-    print(f"channel {changed.channel_id} is now {changed.role}"
-          f"{' linked to ' + changed.linked_main if changed.linked_main else ''} (audited)")
+    print(
+        f"channel {changed.channel_id} is now {changed.role}"
+        f"{' linked to ' + changed.linked_main if changed.linked_main else ''} (audited)"
+    )
     return 0
 
 
@@ -87,8 +91,12 @@ def _credentials_reset(args: argparse.Namespace) -> int:
     path = Path(args.topology) if args.topology else topology_path()
     try:
         summary = reset_credentials(
-            load_topology(path), args.account, code=args.code, refresh_token=args.refresh_token,
-            seller_id=args.seller_id, database_url=args.url,
+            load_topology(path),
+            args.account,
+            code=args.code,
+            refresh_token=args.refresh_token,
+            seller_id=args.seller_id,
+            database_url=args.url,
         )
     except (ValueError, KeyError, RuntimeError) as exc:
         print(f"refused: {exc}", file=sys.stderr)

@@ -264,9 +264,7 @@ def parse_topology(text: str, file: str) -> Topology:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
-        raise TopologyError(
-            [TopologyProblem(file, where, f"not valid YAML ({exc})", "fix the YAML syntax")]
-        ) from None
+        raise TopologyError([TopologyProblem(file, where, f"not valid YAML ({exc})", "fix the YAML syntax")]) from None
     if not isinstance(raw, dict):
         raise TopologyError(
             [TopologyProblem(file, "(top level)", "expected a mapping", "start from include/channels.yaml")]

@@ -65,9 +65,27 @@ DEFAULT_RULE_ID = "default"
 # Columns price_offers reads, and the lineage columns it returns (mip.stage_price).
 PRICING_INPUT_COLUMNS = ("sku", "reference", "category_path", "cost_price", "retail_price", "vat_class", "last_price")
 PRICE_COLUMNS = (
-    "sku", "reference", "cost_price", "exchange_rate", "cost_local", "rule_id", "strategy", "parameter",
-    "target_net", "vat_percent", "referral_fee_percent", "strategy_price", "min_margin_percent", "floor_price",
-    "floor_applied", "rounding", "price", "currency", "margin_percent", "last_price", "price_change_percent",
+    "sku",
+    "reference",
+    "cost_price",
+    "exchange_rate",
+    "cost_local",
+    "rule_id",
+    "strategy",
+    "parameter",
+    "target_net",
+    "vat_percent",
+    "referral_fee_percent",
+    "strategy_price",
+    "min_margin_percent",
+    "floor_price",
+    "floor_applied",
+    "rounding",
+    "price",
+    "currency",
+    "margin_percent",
+    "last_price",
+    "price_change_percent",
 )
 
 

@@ -51,8 +51,16 @@ MARKETPLACE_IDS = {"IT": "APJ6JRA9NG5V4", "DE": "A1PA6795UKMFR9"}
 LANGUAGE = {"IT": "it", "DE": "de"}
 # listings per marketplace and kind (unrelated listings keep the planned share realistic: ~15%)
 COUNTS = {
-    "other_ean": 24, "same_gtin": 8, "upc_ean": 4, "sku_reference": 6, "brand_title": 6, "same_asin": 4,
-    "fba_duplicate": 6, "not_selected": 4, "near_miss": 6, "unrelated": 260,
+    "other_ean": 24,
+    "same_gtin": 8,
+    "upc_ean": 4,
+    "sku_reference": 6,
+    "brand_title": 6,
+    "same_asin": 4,
+    "fba_duplicate": 6,
+    "not_selected": 4,
+    "near_miss": 6,
+    "unrelated": 260,
 }
 PLANNED_KINDS = ("other_ean", "same_gtin", "upc_ean", "sku_reference", "brand_title", "same_asin")
 # GS1 prefixes no demo catalog brand uses (the catalog's are 300-302, 400-407, 800-809, 840-844; UPCs 06-08)
@@ -159,14 +167,28 @@ class _Marketplace:
             self.number += 1
             fields["sku"] = f"CSV-{self.country}-{self.number:05d}"
         price = float(product.cost_price) * 1.6 + 2 if product is not None else rng.randrange(500, 9000) / 100
-        self.listings.append({
-            "product_type": "PRODUCT", "quantity": rng.randrange(1, 40), "price": f"{price:.2f}",
-            "fulfillment": fulfillment, "source": "csv",
-            "created_at": f"20{rng.randrange(19, 24)}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}T10:00:00Z",
-            **fields,
-        })
-        self.truths.append(Truth(self.country, self.marketplace_id, fields["sku"], kind,
-                                 product.reference if product is not None else None, fulfillment, via))
+        self.listings.append(
+            {
+                "product_type": "PRODUCT",
+                "quantity": rng.randrange(1, 40),
+                "price": f"{price:.2f}",
+                "fulfillment": fulfillment,
+                "source": "csv",
+                "created_at": f"20{rng.randrange(19, 24)}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}T10:00:00Z",
+                **fields,
+            }
+        )
+        self.truths.append(
+            Truth(
+                self.country,
+                self.marketplace_id,
+                fields["sku"],
+                kind,
+                product.reference if product is not None else None,
+                fulfillment,
+                via,
+            )
+        )
 
 
 def _gtin_type(ean: str) -> str:
@@ -177,21 +199,41 @@ def _fill(m: _Marketplace, picker: _Picker, unique_title: set[str], title_owners
     rng, country, language = m.rng, m.country, m.language
 
     def selected(p, *, title: bool = False, length: int | None = None) -> bool:
-        return (bool(p.names.get(language)) and _selected(p, country) and (not title or p.reference in unique_title)
-                and (length is None or len(p.ean) == length))
+        return (
+            bool(p.names.get(language))
+            and _selected(p, country)
+            and (not title or p.reference in unique_title)
+            and (length is None or len(p.ean) == length)
+        )
 
     # the main case: one product, two EANs (found by brand + title, or by the reference in the SKU)
     for k in range(COUNTS["other_ean"]):
         by_title = k % 3 != 2
         p = picker.pick(lambda p, t=by_title: selected(p, title=t))
         if by_title:
-            m.add("other_ean", p, via="title", item_name=_varied(p.names[language], rng), brand=p.brand,
-                  gtin=_foreign_ean(rng), gtin_type="ean")
+            m.add(
+                "other_ean",
+                p,
+                via="title",
+                item_name=_varied(p.names[language], rng),
+                brand=p.brand,
+                gtin=_foreign_ean(rng),
+                gtin_type="ean",
+            )
         else:
             sku = rng.choice(("{ref}-{c}", "OLD_{low}", "X-{ref}-2019")).format(
-                ref=p.reference, low=p.reference.lower(), c=country)
-            m.add("other_ean", p, via="sku", sku=sku, item_name=SELLER_TITLES[country].format(brand=p.brand)
-                  + f" {k}", brand=p.brand, gtin=_foreign_ean(rng), gtin_type="ean")
+                ref=p.reference, low=p.reference.lower(), c=country
+            )
+            m.add(
+                "other_ean",
+                p,
+                via="sku",
+                sku=sku,
+                item_name=SELLER_TITLES[country].format(brand=p.brand) + f" {k}",
+                brand=p.brand,
+                gtin=_foreign_ean(rng),
+                gtin_type="ean",
+            )
     for _ in range(COUNTS["same_gtin"]):
         p = picker.pick(lambda p: selected(p, length=13))
         m.add("same_gtin", p, item_name=p.names[language], brand=p.brand, gtin=p.ean, gtin_type="ean")
@@ -200,8 +242,14 @@ def _fill(m: _Marketplace, picker: _Picker, unique_title: set[str], title_owners
         m.add("upc_ean", p, item_name=p.names[language], brand=p.brand, gtin=p.ean, gtin_type="upc")
     for k in range(COUNTS["sku_reference"]):
         p = picker.pick(selected)
-        m.add("sku_reference", p, sku=f"{p.reference}-{country}-{k}", item_name=SELLER_TITLES[country].format(
-            brand=p.brand) + f" #{k}", brand=p.brand, asin=_asin(rng))
+        m.add(
+            "sku_reference",
+            p,
+            sku=f"{p.reference}-{country}-{k}",
+            item_name=SELLER_TITLES[country].format(brand=p.brand) + f" #{k}",
+            brand=p.brand,
+            asin=_asin(rng),
+        )
     for _ in range(COUNTS["brand_title"]):
         p = picker.pick(lambda p: selected(p, title=True))
         m.add("brand_title", p, item_name=_varied(p.names[language], rng), brand=p.brand, asin=_asin(rng))
@@ -213,24 +261,59 @@ def _fill(m: _Marketplace, picker: _Picker, unique_title: set[str], title_owners
     for k in range(COUNTS["fba_duplicate"]):
         p = picker.pick(lambda p: selected(p, title=True))
         if k % 2:
-            m.add("fba_duplicate", p, "AFN", via="same_gtin", item_name=p.names[language], brand=p.brand, gtin=p.ean,
-                  gtin_type=_gtin_type(p.ean))
+            m.add(
+                "fba_duplicate",
+                p,
+                "AFN",
+                via="same_gtin",
+                item_name=p.names[language],
+                brand=p.brand,
+                gtin=p.ean,
+                gtin_type=_gtin_type(p.ean),
+            )
         else:
-            m.add("fba_duplicate", p, "AFN", via="other_ean", item_name=_varied(p.names[language], rng),
-                  brand=p.brand, gtin=_foreign_ean(rng), gtin_type="ean")
+            m.add(
+                "fba_duplicate",
+                p,
+                "AFN",
+                via="other_ean",
+                item_name=_varied(p.names[language], rng),
+                brand=p.brand,
+                gtin=_foreign_ean(rng),
+                gtin_type="ean",
+            )
     for k in range(COUNTS["not_selected"]):
         p = picker.pick(lambda p: bool(p.names.get(language)) and _excluded(p, country) and p.reference in unique_title)
         gtin = (p.ean, _gtin_type(p.ean)) if k % 2 else (_foreign_ean(rng), "ean")
-        m.add("not_selected", p, via="same_gtin" if k % 2 else "other_ean", item_name=p.names[language],
-              brand=p.brand, gtin=gtin[0], gtin_type=gtin[1])
+        m.add(
+            "not_selected",
+            p,
+            via="same_gtin" if k % 2 else "other_ean",
+            item_name=p.names[language],
+            brand=p.brand,
+            gtin=gtin[0],
+            gtin_type=gtin[1],
+        )
     for _ in range(COUNTS["near_miss"]):
         p = picker.pick(selected)
-        m.add("near_miss", None, item_name=_other_model(p.names[language], title_owners), brand=p.brand,
-              gtin=_foreign_ean(rng), gtin_type="ean")
+        m.add(
+            "near_miss",
+            None,
+            item_name=_other_model(p.names[language], title_owners),
+            brand=p.brand,
+            gtin=_foreign_ean(rng),
+            gtin_type="ean",
+        )
     for k in range(COUNTS["unrelated"]):
         brand = rng.choice(UNRELATED_BRANDS)
-        m.add("unrelated", None, item_name=f"{rng.choice(UNRELATED_WORDS[country])} {brand} {rng.randrange(10, 999)} "
-              f"{k}", brand=brand, gtin=_foreign_ean(rng), gtin_type="ean")
+        m.add(
+            "unrelated",
+            None,
+            item_name=f"{rng.choice(UNRELATED_WORDS[country])} {brand} {rng.randrange(10, 999)} {k}",
+            brand=brand,
+            gtin=_foreign_ean(rng),
+            gtin_type="ean",
+        )
 
 
 def _other_model(title: str, title_owners: dict[str, set[str]]) -> str:
@@ -239,7 +322,7 @@ def _other_model(title: str, title_owners: dict[str, set[str]]) -> str:
     if model is None:
         return title + " Mini"
     for step in range(1, 100):
-        changed = title[: model.start(1)] + str(int(model.group(1)) + 5 * step) + title[model.end(1):]
+        changed = title[: model.start(1)] + str(int(model.group(1)) + 5 * step) + title[model.end(1) :]
         if normalise_title(changed) not in title_owners:
             return changed
     return title + " Mini"

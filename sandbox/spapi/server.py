@@ -16,8 +16,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         description="A stateful stand-in for the Amazon Selling Partner API on 127.0.0.1 (see the README).",
     )
     parser.add_argument("--port", type=int, default=8100, help="port (0 = any free port)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)"
+    )
     parser.add_argument("--state", type=Path, required=True, help="state directory (kept across restarts)")
     parser.add_argument(
         "--time-scale",

@@ -128,8 +128,17 @@ class AirflowStack:
                 "MIP_WORKER_HOSTNAME": host,
             }
             command = self.airflow(
-                "celery", "worker", "--celery-hostname", f"{host}@%h", "--queues", str(c.queue),
-                "--concurrency", str(c.worker_concurrency), "--skip-serve-logs", "--without-mingle", "--without-gossip",
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{host}@%h",
+                "--queues",
+                str(c.queue),
+                "--concurrency",
+                str(c.worker_concurrency),
+                "--skip-serve-logs",
+                "--without-mingle",
+                "--without-gossip",
             )
             sv.start(host, command, env)
         self.api = AirflowApi(f"http://127.0.0.1:{self.port}", ADMIN_USER, ADMIN_PASSWORD, sv.check_alive)

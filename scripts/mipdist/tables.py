@@ -23,9 +23,14 @@ IGNORED_COLUMNS: set[str] = {
     "rate_budget.tokens",  # what is left in a rate bucket depends on when the calls happened
     "catalog_versions.seconds",  # how long the ingest took
     # ids the sandbox draws at random per state, like Amazon's (and what embeds them)
-    "feed_submissions.feed_id", "feed_submissions.feed_document_id", "feed_submissions.result_document_id",
-    "feed_submissions.upload_url", "feed_submissions.report",
-    "order_intervals.report_id", "international_runs.report_id", "migration_inputs.report_id",
+    "feed_submissions.feed_id",
+    "feed_submissions.feed_document_id",
+    "feed_submissions.result_document_id",
+    "feed_submissions.upload_url",
+    "feed_submissions.report",
+    "order_intervals.report_id",
+    "international_runs.report_id",
+    "migration_inputs.report_id",
 }
 
 
@@ -48,7 +53,9 @@ def _ignored_columns(conn: psycopg.Connection, schema: str) -> set[tuple[str, st
     ignored = {
         (table, column)
         for table, column, data_type, default, identity in rows
-        if data_type in TIMESTAMP_TYPES or default.startswith("nextval(") or identity == "YES"
+        if data_type in TIMESTAMP_TYPES
+        or default.startswith("nextval(")
+        or identity == "YES"
         or f"{table}.{column}" in IGNORED_COLUMNS
     }
     references = conn.execute(

@@ -45,8 +45,9 @@ def test_a_run_loads_the_drop_and_emits_the_asset_only_when_the_catalog_changed(
     assert str(run.state) == "success", task_states(run)
     assert set(task_states(run).values()) == {"success"}
     assert db.execute("SELECT count(*) FROM mip.supplier_products").fetchone()[0] == len(good)
-    rejections = db.execute("SELECT source, line, record_key, field, rule FROM mip.rejected_rows WHERE run_id = %s",
-                            (run.run_id,)).fetchall()
+    rejections = db.execute(
+        "SELECT source, line, record_key, field, rule FROM mip.rejected_rows WHERE run_id = %s", (run.run_id,)
+    ).fetchall()
     assert set(rejections) == {(b.file, b.line, b.reference, b.field, b.rule) for b in bad}
     events = asset_events()[before:]
     assert len(events) == 1
@@ -76,6 +77,9 @@ def test_a_refused_drop_fails_the_run_and_emits_nothing(clean_catalog, run_dag, 
     states = task_states(run)
     assert str(run.state) == "failed"
     assert (states["ingest"], states["report_rejections"], states["publish_catalog_version"]) == (
-        "success", "failed", "upstream_failed")
+        "success",
+        "failed",
+        "upstream_failed",
+    )
     assert clean_catalog.execute("SELECT count(*) FROM mip.supplier_products").fetchone()[0] == 0
     assert len(asset_events()) == before

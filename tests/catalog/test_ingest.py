@@ -20,8 +20,9 @@ def ingest(db, folder, run_id=None, **options):
 
 
 def rejected(db, run_id) -> set[tuple]:
-    rows = db.execute("SELECT source, line, record_key, field, rule FROM mip.rejected_rows WHERE run_id = %s",
-                      (run_id,)).fetchall()
+    rows = db.execute(
+        "SELECT source, line, record_key, field, rule FROM mip.rejected_rows WHERE run_id = %s", (run_id,)
+    ).fetchall()
     assert len(rows) == len(set(rows))
     return set(rows)
 
@@ -32,8 +33,12 @@ def manifest(bad) -> set[tuple]:
 
 def versions_of_rows(db) -> dict[str, tuple]:
     """reference -> (row version xmin, catalog_version, removed_at): xmin changes when a row is rewritten."""
-    return {r[0]: r[1:] for r in db.execute(
-        "SELECT reference, xmin::text, catalog_version, removed_at FROM mip.supplier_products").fetchall()}
+    return {
+        r[0]: r[1:]
+        for r in db.execute(
+            "SELECT reference, xmin::text, catalog_version, removed_at FROM mip.supplier_products"
+        ).fetchall()
+    }
 
 
 @pytest.fixture
@@ -52,20 +57,25 @@ def test_a_generated_catalog_loads_every_good_product_and_rejects_exactly_its_ba
     assert result.loaded == result.inserted == len(good) == COUNT - len({b.reference for b in bad})
     assert rejected(db, "load") == manifest(bad)
     assert result.rejected_rows == len(bad)
-    stored = db.execute("SELECT reference, ean, brand, names, removed_at, catalog_version FROM mip.supplier_products"
-                        " ORDER BY reference").fetchall()
+    stored = db.execute(
+        "SELECT reference, ean, brand, names, removed_at, catalog_version FROM mip.supplier_products ORDER BY reference"
+    ).fetchall()
     assert [r[0] for r in stored] == sorted(p.reference for p in good)
     by_reference = {p.reference: p for p in good}
     for reference, ean13, brand, names, removed_at, version in stored:
         product = by_reference[reference]
         assert ean13 == product.ean.zfill(13) and brand == product.brand and names == product.names
         assert removed_at is None and version == str(result.version_id)
-    version = db.execute("SELECT status, changed, records, loaded, rejected_rows, inserted, checksum, rejected_by_rule"
-                         " FROM mip.catalog_versions WHERE id = %s", (result.version_id,)).fetchone()
+    version = db.execute(
+        "SELECT status, changed, records, loaded, rejected_rows, inserted, checksum, rejected_by_rule"
+        " FROM mip.catalog_versions WHERE id = %s",
+        (result.version_id,),
+    ).fetchone()
     assert version[:7] == ("loaded", True, result.records, result.loaded, len(bad), result.inserted, result.checksum)
     assert sum(version[7].values()) == len(bad)
-    message = db.execute("SELECT message FROM mip.rejected_rows WHERE run_id = 'load' AND rule = 'gtin_checksum'"
-                         " LIMIT 1").fetchone()[0]
+    message = db.execute(
+        "SELECT message FROM mip.rejected_rows WHERE run_id = 'load' AND rule = 'gtin_checksum' LIMIT 1"
+    ).fetchone()[0]
     assert message.startswith("products.csv line ") and "field ean, rule gtin_checksum: value '" in message
 
 
@@ -93,8 +103,12 @@ def test_a_mutation_updates_exactly_the_mutated_products_and_marks_the_removed_o
     assert {r for r in after if after[r][1] == str(result.version_id)} == mutation.changed
     assert {r for r in after if after[r][2] is not None} == set(mutation.removed)
     assert rejected(db, "mutated") == manifest(catalog.read_manifest(folder))  # bad lines moved up, still found
-    costs = dict(db.execute("SELECT reference, cost_price::text FROM mip.supplier_products WHERE reference = ANY(%s)",
-                            (mutation.cost_changed,)).fetchall())
+    costs = dict(
+        db.execute(
+            "SELECT reference, cost_price::text FROM mip.supplier_products WHERE reference = ANY(%s)",
+            (mutation.cost_changed,),
+        ).fetchall()
+    )
     prices = {line.split(";")[0]: line.split(";")[1] for line in (folder / "prices.csv").read_text().splitlines()}
     assert costs == {r: prices[r] for r in mutation.cost_changed}
 
@@ -106,25 +120,34 @@ def test_a_removed_product_that_comes_back_is_in_the_catalog_again(loaded_catalo
     gone = catalog.list_products(folder)[0].reference
     for name in ("products.csv", "prices.csv", "stock.csv"):
         path = folder / name
-        path.write_bytes(b"".join(line for line in path.read_bytes().splitlines(keepends=True)
-                                  if not line.startswith(gone.encode() + b";")))
+        path.write_bytes(
+            b"".join(
+                line
+                for line in path.read_bytes().splitlines(keepends=True)
+                if not line.startswith(gone.encode() + b";")
+            )
+        )
     result = ingest(db, folder, run_id="gone")
     assert (result.removed, result.updated) == (1, 0)
-    assert db.execute("SELECT removed_at IS NOT NULL FROM mip.supplier_products WHERE reference = %s",
-                      (gone,)).fetchone() == (True,)
+    assert db.execute(
+        "SELECT removed_at IS NOT NULL FROM mip.supplier_products WHERE reference = %s", (gone,)
+    ).fetchone() == (True,)
     back = ingest(db, original, run_id="back")
     assert (back.removed, back.updated, back.inserted) == (0, 1, 0)
     assert db.execute("SELECT removed_at FROM mip.supplier_products WHERE reference = %s", (gone,)).fetchone() == (
-        None,)
+        None,
+    )
 
 
 def test_the_same_catalog_as_json_lines_loads_the_same_products(loaded_catalog, db, tmp_path):
     _, _, first = loaded_catalog
     jsonl = tmp_path / "jsonl"
     bad = catalog.write_catalog(jsonl, count=COUNT, seed=11, fmt="jsonl")
-    content = ("SELECT reference, ean, brand, category_path, names, descriptions, images, cost_price, retail_price,"
-               " vat_class, stock, weight_kg, length_cm, width_cm, height_cm, removed_at FROM mip.supplier_products"
-               " ORDER BY reference")
+    content = (
+        "SELECT reference, ean, brand, category_path, names, descriptions, images, cost_price, retail_price,"
+        " vat_class, stock, weight_kg, length_cm, width_cm, height_cm, removed_at FROM mip.supplier_products"
+        " ORDER BY reference"
+    )
     before = db.execute(content).fetchall()
     result = ingest(db, jsonl, run_id="jsonl")
     assert (result.status, result.products_file, result.loaded) == ("loaded", "products.jsonl", first.loaded)
@@ -140,8 +163,11 @@ def test_a_product_whose_line_turns_bad_keeps_its_stored_row(loaded_catalog, db)
     product = catalog.list_products(folder)[0]
     before = versions_of_rows(db)[product.reference]
     path = folder / "products.csv"
-    path.write_bytes(path.read_bytes().replace(f"{product.reference};{product.ean};".encode(),
-                                               f"{product.reference};{product.ean[:-1]}X;".encode()))
+    path.write_bytes(
+        path.read_bytes().replace(
+            f"{product.reference};{product.ean};".encode(), f"{product.reference};{product.ean[:-1]}X;".encode()
+        )
+    )
     result = ingest(db, folder, run_id="turned-bad")
     assert (result.updated, result.removed) == (0, 0)
     assert versions_of_rows(db)[product.reference] == before

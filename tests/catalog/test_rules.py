@@ -16,8 +16,23 @@ from mip.catalog import gtin, normalise
 from mip.catalog.drop import ReadOptions, read_drop
 from mip.catalog.supplier_format import CatalogSourceError, drop_files
 
-HEADER = ["reference", "ean", "brand", "category", "name_it", "name_de", "name_en", "description_it",
-          "description_en", "images", "vat_class", "weight_kg", "length_cm", "width_cm", "height_cm"]
+HEADER = [
+    "reference",
+    "ean",
+    "brand",
+    "category",
+    "name_it",
+    "name_de",
+    "name_en",
+    "description_it",
+    "description_en",
+    "images",
+    "vat_class",
+    "weight_kg",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+]
 
 
 def gtin13(n: int) -> str:
@@ -26,11 +41,23 @@ def gtin13(n: int) -> str:
 
 
 def product(n: int, **fields: str) -> dict[str, str]:
-    row = {"reference": f"R{n}", "ean": gtin13(n), "brand": "Lumera", "category": "Home > Kitchen > Knives",
-           "name_it": f"Coltello {n}", "name_de": f"Messer {n}", "name_en": f"Knife {n}",
-           "description_it": "Un coltello.", "description_en": "A knife.",
-           "images": f"https://img.example/{n}/1.jpg|https://img.example/{n}/2.jpg", "vat_class": "standard",
-           "weight_kg": "0.25", "length_cm": "30", "width_cm": "4", "height_cm": "2"}
+    row = {
+        "reference": f"R{n}",
+        "ean": gtin13(n),
+        "brand": "Lumera",
+        "category": "Home > Kitchen > Knives",
+        "name_it": f"Coltello {n}",
+        "name_de": f"Messer {n}",
+        "name_en": f"Knife {n}",
+        "description_it": "Un coltello.",
+        "description_en": "A knife.",
+        "images": f"https://img.example/{n}/1.jpg|https://img.example/{n}/2.jpg",
+        "vat_class": "standard",
+        "weight_kg": "0.25",
+        "length_cm": "30",
+        "width_cm": "4",
+        "height_cm": "2",
+    }
     row.update(fields)
     return row
 
@@ -93,14 +120,19 @@ def test_a_good_drop_loads_everything(tmp_path):
     ],
 )
 def test_a_product_line_breaking_a_rule_is_rejected_with_file_line_field_rule_and_value(
-        tmp_path, fields, field, rule, value, detail):
+    tmp_path, fields, field, rule, value, detail
+):
     products = [product(1), product(2, **fields), product(3)]
     refs = [p["reference"] for p in products if p["reference"]]
-    drop = read(write_drop(tmp_path, products, prices=[f"{r};1.00;2.00" for r in refs],
-                           stock=[f"{r};1" for r in refs]))
+    drop = read(write_drop(tmp_path, products, prices=[f"{r};1.00;2.00" for r in refs], stock=[f"{r};1" for r in refs]))
     rejection = only_rejection(drop)
     assert (rejection.source, rejection.line, rejection.field, rejection.rule, rejection.value) == (
-        "products.csv", 3, field, rule, value)
+        "products.csv",
+        3,
+        field,
+        rule,
+        value,
+    )
     assert rejection.message.startswith("products.csv line 3")
     assert f"field {field}, rule {rule}: value '{value}'" in rejection.message and detail in rejection.message
     assert list(loaded(drop)["reference"]) == ["R1", "R3"]
@@ -109,27 +141,42 @@ def test_a_product_line_breaking_a_rule_is_rejected_with_file_line_field_rule_an
 
 @pytest.mark.parametrize(
     ("price", "rule", "value"),
-    [("R2;0.00;9.99", "non_positive_cost", "0.00"), ("R2;-4.50;9.99", "non_positive_cost", "-4.50"),
-     ("R2;;9.99", "non_positive_cost", ""), ("R2;abc;9.99", "unparsable_number", "abc"),
-     ("R2;5.00;0", "non_positive_price", "0")],
+    [
+        ("R2;0.00;9.99", "non_positive_cost", "0.00"),
+        ("R2;-4.50;9.99", "non_positive_cost", "-4.50"),
+        ("R2;;9.99", "non_positive_cost", ""),
+        ("R2;abc;9.99", "unparsable_number", "abc"),
+        ("R2;5.00;0", "non_positive_price", "0"),
+    ],
 )
 def test_a_bad_price_line_rejects_the_price_line_and_keeps_the_product_out(tmp_path, price, rule, value):
     products = [product(1), product(2)]
     drop = read(write_drop(tmp_path, products, prices=["R1;10.00;20.00", price]))
     rejection = only_rejection(drop)
     assert (rejection.source, rejection.line, rejection.record_key, rejection.rule, rejection.value) == (
-        "prices.csv", 3, "R2", rule, value)
+        "prices.csv",
+        3,
+        "R2",
+        rule,
+        value,
+    )
     assert list(loaded(drop)["reference"]) == ["R1"]
 
 
-@pytest.mark.parametrize(("line", "rule", "value"),
-                         [("R2;-1", "negative_stock", "-1"), ("R2;12a", "unparsable_number", "12a"),
-                          ("R2;3.5", "unparsable_number", "3.5")])
+@pytest.mark.parametrize(
+    ("line", "rule", "value"),
+    [("R2;-1", "negative_stock", "-1"), ("R2;12a", "unparsable_number", "12a"), ("R2;3.5", "unparsable_number", "3.5")],
+)
 def test_a_bad_stock_line_is_rejected(tmp_path, line, rule, value):
     drop = read(write_drop(tmp_path, [product(1), product(2)], stock=["R1;4", line]))
     rejection = only_rejection(drop)
     assert (rejection.source, rejection.line, rejection.field, rejection.rule, rejection.value) == (
-        "stock.csv", 3, "stock", rule, value)
+        "stock.csv",
+        3,
+        "stock",
+        rule,
+        value,
+    )
 
 
 def test_an_empty_retail_price_is_allowed(tmp_path):
@@ -138,10 +185,18 @@ def test_an_empty_retail_price_is_allowed(tmp_path):
 
 
 def test_every_line_of_a_duplicated_reference_is_rejected(tmp_path):
-    drop = read(write_drop(tmp_path, [product(1), product(2), product(3), product(2, name_en="Other")],
-                           prices=["R1;1;2", "R2;1;2", "R3;1;2"], stock=["R1;1", "R2;1", "R3;1"]))
+    drop = read(
+        write_drop(
+            tmp_path,
+            [product(1), product(2), product(3), product(2, name_en="Other")],
+            prices=["R1;1;2", "R2;1;2", "R3;1;2"],
+            stock=["R1;1", "R2;1", "R3;1"],
+        )
+    )
     assert sorted((r.line, r.rule, r.record_key) for r in drop.rejections) == [
-        (3, "duplicate_reference", "R2"), (5, "duplicate_reference", "R2")]
+        (3, "duplicate_reference", "R2"),
+        (5, "duplicate_reference", "R2"),
+    ]
     assert "is on lines 3, 5 of products.csv" in drop.rejections[0].message
     assert sorted(loaded(drop)["reference"]) == ["R1", "R3"] and drop.loaded == 2
 
@@ -149,18 +204,30 @@ def test_every_line_of_a_duplicated_reference_is_rejected(tmp_path):
 def test_duplicates_in_the_prices_file_are_rejected_too(tmp_path):
     drop = read(write_drop(tmp_path, [product(1), product(2)], prices=["R1;1.00;2.00", "R2;1.00;2.00", "R1;3.00;4.00"]))
     assert sorted((r.source, r.line, r.rule) for r in drop.rejections) == [
-        ("prices.csv", 2, "duplicate_reference"), ("prices.csv", 4, "duplicate_reference")]
+        ("prices.csv", 2, "duplicate_reference"),
+        ("prices.csv", 4, "duplicate_reference"),
+    ]
     assert list(loaded(drop)["reference"]) == ["R2"]
 
 
 def test_latin1_bytes_in_the_utf8_file_reject_that_line_only(tmp_path):
     good = ";".join(product(2).values()).encode()
     broken = good.replace(b"Messer 2", "Messer für Küche".encode("latin-1"))
-    drop = read(write_drop(tmp_path, [product(1), broken, product(3)],
-                           prices=["R1;1.00;2.00", "R2;1.00;2.00", "R3;1.00;2.00"], stock=["R1;1", "R2;1", "R3;1"]))
+    drop = read(
+        write_drop(
+            tmp_path,
+            [product(1), broken, product(3)],
+            prices=["R1;1.00;2.00", "R2;1.00;2.00", "R3;1.00;2.00"],
+            stock=["R1;1", "R2;1", "R3;1"],
+        )
+    )
     rejection = only_rejection(drop)
-    assert (rejection.line, rejection.field, rejection.rule, rejection.record_key) == (3, "name_de", "broken_encoding",
-                                                                                       "R2")
+    assert (rejection.line, rejection.field, rejection.rule, rejection.record_key) == (
+        3,
+        "name_de",
+        "broken_encoding",
+        "R2",
+    )
     assert rejection.value == "Messer f\\xfcr K\\xfcche" and "not valid UTF-8" in rejection.message
     assert sorted(loaded(drop)["reference"]) == ["R1", "R3"]
 
@@ -181,8 +248,14 @@ def test_a_line_with_another_number_of_fields_is_rejected(tmp_path):
 
 
 def test_products_without_price_or_stock_and_price_lines_without_product(tmp_path):
-    drop = read(write_drop(tmp_path, [product(1), product(2), product(3)],
-                           prices=["R1;1;2", "R3;1;2", "R9;1;2"], stock=["R1;1", "R2;1"]))
+    drop = read(
+        write_drop(
+            tmp_path,
+            [product(1), product(2), product(3)],
+            prices=["R1;1;2", "R3;1;2", "R9;1;2"],
+            stock=["R1;1", "R2;1"],
+        )
+    )
     assert sorted((r.source, r.line, r.rule, r.record_key) for r in drop.rejections) == [
         ("prices.csv", 4, "unknown_reference", "R9"),
         ("products.csv", 3, "missing_price", "R2"),
@@ -237,9 +310,18 @@ def test_json_lines_products(tmp_path):
     write_drop(tmp_path, [product(1), product(2), product(3), product(4)])
     (tmp_path / "products.csv").unlink()
     lines = [
-        json.dumps({"reference": "R1", "ean": gtin13(1), "brand": "Lumera", "category": "Home",
-                    "names": {"it": "Coltello", "en": "Knife"}, "images": ["https://img.example/1.jpg"],
-                    "vat_class": "standard", "weight_kg": 0.25}),
+        json.dumps(
+            {
+                "reference": "R1",
+                "ean": gtin13(1),
+                "brand": "Lumera",
+                "category": "Home",
+                "names": {"it": "Coltello", "en": "Knife"},
+                "images": ["https://img.example/1.jpg"],
+                "vat_class": "standard",
+                "weight_kg": 0.25,
+            }
+        ),
         json.dumps({"reference": "R2", "ean": gtin13(2), "names": {"it": "Coltello"}, "vat_class": "standard"}),
         json.dumps({"reference": "R3", "ean": gtin13(3)})[:30],
         json.dumps({"reference": "R4", "ean": gtin13(4), "names": "Knife", "vat_class": "standard"}),
@@ -253,7 +335,11 @@ def test_json_lines_products(tmp_path):
     ]
     row = loaded(drop).iloc[0]
     assert (row["reference"], row["name_it"], row["images"], row["weight_kg"]) == (
-        "R1", "Coltello", "https://img.example/1.jpg", "0.250")
+        "R1",
+        "Coltello",
+        "https://img.example/1.jpg",
+        "0.250",
+    )
 
 
 def test_the_content_hash_changes_with_any_field_the_price_the_stock_and_the_rules(tmp_path):
@@ -280,8 +366,9 @@ def test_unchanged_products_are_neither_validated_again_nor_kept_for_writing(tmp
     from mip.catalog import validate
 
     check = validate.products
-    monkeypatch.setattr(validate, "products", lambda frame, *a: validated.extend(frame["reference"]) or check(
-        frame, *a))
+    monkeypatch.setattr(
+        validate, "products", lambda frame, *a: validated.extend(frame["reference"]) or check(frame, *a)
+    )
     again = read(folder, stored=stored)
     assert loaded(again).empty and again.loaded == 2
     assert validated == ["R3"]  # only the line that was not stored as it is

@@ -14,7 +14,8 @@ from tests.dags.conftest import task_states
 def latest_health(db) -> tuple:
     return db.execute(
         "SELECT status, authorization_age_days, message FROM mip.account_health WHERE account_id = 'demo'"
-        " ORDER BY id DESC LIMIT 1").fetchone()
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchone()
 
 
 def test_healthy_account(run_dag, clean_faults, monkeypatch, db):
@@ -54,7 +55,8 @@ def revoked_sandbox(tmp_path_factory):
 
 
 def test_revoked_credentials_fail_without_retries_and_secrets_stay_out_of_logs(
-        run_dag, revoked_sandbox, monkeypatch, db, capfd):
+    run_dag, revoked_sandbox, monkeypatch, db, capfd
+):
     extra = use_sandbox_connection(monkeypatch, revoked_sandbox)
     secrets = [extra["lwa_client_secret"], extra["refresh_token"]]
     dag_run = run_dag("mip_account_health")

@@ -38,8 +38,12 @@ def test_a_run_refuses_a_channel_whose_link_changed(run_dag, topology_file, db, 
     db.commit()
     changed = tmp_path / "channels.yaml"
     shutil.copy(topology_file, changed)
-    changed.write_text(changed.read_text().replace("country: ES\n    role: international\n    linked_main: it",
-                                                   "country: ES\n    role: international\n    linked_main: de"))
+    changed.write_text(
+        changed.read_text().replace(
+            "country: ES\n    role: international\n    linked_main: it",
+            "country: ES\n    role: international\n    linked_main: de",
+        )
+    )
     monkeypatch.setenv("MIP_CHANNELS_FILE", str(changed))
     dag_run = run_dag("mip_orders__es", logical_date=datetime(2026, 11, 1, 11, tzinfo=UTC))
     assert task_states(dag_run)["check_channel"] == "failed"
@@ -53,13 +57,9 @@ def test_dag_generation_refuses_a_topology_that_contradicts_the_registry_snapsho
 
     topology = tmp_path / "channels.yaml"
     shutil.copy(ROOT / "include" / "channels.yaml", topology)
-    registry.snapshot_path(topology).write_text(
-        '[{"channel_id": "fr", "role": "main", "linked_main": null}]'
-    )
+    registry.snapshot_path(topology).write_text('[{"channel_id": "fr", "role": "main", "linked_main": null}]')
     monkeypatch.setenv("MIP_CHANNELS_FILE", str(topology))
     with pytest.raises(registry.RegistryConflict, match="channel 'fr' was deployed as main"):
         channel_dags("orders")
-    registry.snapshot_path(topology).write_text(
-        '[{"channel_id": "fr", "role": "international", "linked_main": "it"}]'
-    )
+    registry.snapshot_path(topology).write_text('[{"channel_id": "fr", "role": "international", "linked_main": "it"}]')
     assert "mip_orders__fr" in channel_dags("orders")

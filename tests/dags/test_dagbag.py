@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 
 DEMO_CHANNEL_DAGS = {
-    "mip_publish__it", "mip_publish__de", "mip_offers__it", "mip_offers__de",
-    "mip_verify_international__fr", "mip_verify_international__es",
-    "mip_orders__it", "mip_orders__de", "mip_orders__fr", "mip_orders__es",
-    "mip_migrate_csv__it", "mip_migrate_csv__de",
+    "mip_publish__it",
+    "mip_publish__de",
+    "mip_offers__it",
+    "mip_offers__de",
+    "mip_verify_international__fr",
+    "mip_verify_international__es",
+    "mip_orders__it",
+    "mip_orders__de",
+    "mip_orders__fr",
+    "mip_orders__es",
+    "mip_migrate_csv__it",
+    "mip_migrate_csv__de",
 }
 
 

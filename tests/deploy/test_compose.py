@@ -16,7 +16,11 @@ from tests.deploy.conftest import ROOT, MissingVariable, interpolate, load_scrip
 COMPOSE_FILE = ROOT / "docker-compose.yaml"
 SPEC_DIR = ROOT / "deploy" / "compose-spec"
 AIRFLOW_SERVICES = {
-    "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker", "airflow-triggerer",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-worker",
+    "airflow-triggerer",
     "airflow-init",
 }
 CORE_SERVICES = {"postgres", "redis", *AIRFLOW_SERVICES}

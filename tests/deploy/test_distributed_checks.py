@@ -49,8 +49,14 @@ def test_an_empty_comparison_proves_nothing():
 def test_the_demo_dags_follow_the_topology():
     dags = harness.demo_dag_ids(("publish", "verify_international", "orders"), TOPOLOGY)
     assert set(dags) == {
-        "mip_publish__it", "mip_publish__de", "mip_verify_international__fr", "mip_verify_international__es",
-        "mip_orders__it", "mip_orders__de", "mip_orders__fr", "mip_orders__es",
+        "mip_publish__it",
+        "mip_publish__de",
+        "mip_verify_international__fr",
+        "mip_verify_international__es",
+        "mip_orders__it",
+        "mip_orders__de",
+        "mip_orders__fr",
+        "mip_orders__es",
     }
     with pytest.raises(SystemExit, match="unknown pipeline 'publsh'"):
         harness.demo_dag_ids(("publsh",), TOPOLOGY)

@@ -33,8 +33,14 @@ def test_two_celery_workers_give_the_mip_tables_of_a_local_executor_run():
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         pytest.skip(f"no Redis answers at {REDIS_URL} ({exc}): the distributed run needs one (MIP_DIST_REDIS_URL)")
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "distributed_test.py")], cwd=ROOT,
-                         env=harness_environment(), capture_output=True, text=True, timeout=1700)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "distributed_test.py")],
+        cwd=ROOT,
+        env=harness_environment(),
+        capture_output=True,
+        text=True,
+        timeout=1700,
+    )
     output = run.stdout + run.stderr
     print(output[-4000:])  # the harness's summary, shown with -rA or on failure
     assert run.returncode == 0, output[-8000:]

@@ -71,7 +71,7 @@ def pip_installs(steps: list[Instruction]) -> list[tuple[int, list[str]]]:
             words = shlex.split(command)
             for i in range(len(words) - 1):
                 if words[i].endswith("pip") and words[i + 1] == "install":
-                    found.append((index, words[i + 2:]))
+                    found.append((index, words[i + 2 :]))
     return found
 
 
@@ -161,7 +161,8 @@ def test_project_folders_are_in_the_image_and_not_ignored():
     for folder in ("dags", "plugins", "include", "sandbox", "deploy"):
         assert copied.get(folder, (0, ""))[1] == f"/opt/airflow/{folder}", f"{folder}/ is not copied"
     ignored = [
-        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     for source in copied:

@@ -45,8 +45,12 @@ def test_creates_the_database_schema_registry_and_account_pools(airflow_db, fres
             "SELECT channel_id, role, linked_main FROM mip.channel_registry ORDER BY 1"
         ).fetchall()
         audits = conn.execute("SELECT count(*) FROM mip.channel_registry_audit").fetchone()[0]
-    assert registered == [("de", "main", None), ("es", "international", "it"), ("fr", "international", "it"),
-                          ("it", "main", None)]
+    assert registered == [
+        ("de", "main", None),
+        ("es", "international", "it"),
+        ("fr", "international", "it"),
+        ("it", "main", None),
+    ]
     assert audits == 4, "the second run registered the channels again"
     assert (tmp_path / "channels.registry.json").exists(), "the registry snapshot for DAG parsing is missing"
     with psycopg.connect(airflow_libpq_url()) as conn:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.catalog.conftest import clean_catalog  # noqa: F401  (a fixture)
 from tests.dags.conftest import dagbag, run_dag  # noqa: F401  (dag.test() fixtures, shared)
 from tests.orders.conftest import DEMO, clean_orders, truth  # noqa: F401  (clean_orders: a fixture)
 from tests.publish.conftest import clean, connected, shop  # noqa: F401  (fixtures: empty catalog, listings, stages; a sandbox of the module)
@@ -61,9 +62,14 @@ def fault_table():
     def record(row: FaultRow) -> FaultRow:
         known = ROWS.get(row.fault)
         if known is not None:
-            row = FaultRow(row.fault, known.runs + row.runs, add(known.orders_lost, row.orders_lost),
-                           add(known.orders_duplicated, row.orders_duplicated),
-                           add(known.double_submissions, row.double_submissions), f"{known.rejected}; {row.rejected}")
+            row = FaultRow(
+                row.fault,
+                known.runs + row.runs,
+                add(known.orders_lost, row.orders_lost),
+                add(known.orders_duplicated, row.orders_duplicated),
+                add(known.double_submissions, row.double_submissions),
+                f"{known.rejected}; {row.rejected}",
+            )
         ROWS[row.fault] = row
         return row
 
@@ -75,11 +81,12 @@ def render_table(rows: list[FaultRow]) -> list[str]:
         return "-" if value is None else str(value)
 
     header = ("fault", "runs", "orders lost", "orders duplicated", "double submissions", "rows rejected (reason)")
-    body = [(r.fault, str(r.runs), cell(r.orders_lost), cell(r.orders_duplicated), cell(r.double_submissions),
-             r.rejected) for r in rows]
+    body = [
+        (r.fault, str(r.runs), cell(r.orders_lost), cell(r.orders_duplicated), cell(r.double_submissions), r.rejected)
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
-             "-+-".join("-" * w for w in widths)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), "-+-".join("-" * w for w in widths)]
     lines += [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in body]
     return lines
 
@@ -94,8 +101,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     lost = sum(r.orders_lost or 0 for r in rows)
     duplicated = sum(r.orders_duplicated or 0 for r in rows)
     double = sum(r.double_submissions or 0 for r in rows)
-    terminalreporter.write_line(f"{len(rows)} faults, {sum(r.runs for r in rows)} runs: {lost} orders lost, "
-                                f"{duplicated} duplicated, {double} double submissions")
+    terminalreporter.write_line(
+        f"{len(rows)} faults, {sum(r.runs for r in rows)} runs: {lost} orders lost, "
+        f"{duplicated} duplicated, {double} double submissions"
+    )
 
 
 # --- comparisons with the sandbox's truth ------------------------------------------------------------------------
@@ -106,15 +115,23 @@ def order_tally(db, sandbox, channel_id: str, country: str, ids: set[str]) -> tu
     than the sandbox gives it (the same line twice under two keys), or stored under another channel too.
     """
     expected = {k: v for k, v in truth(sandbox, country).items() if k in ids}
-    stored = dict(db.execute(
-        "SELECT amazon_order_id, channel_id FROM mip.orders WHERE amazon_order_id = ANY(%s)", (sorted(ids),)
-    ).fetchall())
-    lines = Counter(dict(db.execute(
-        "SELECT amazon_order_id, sum(quantity) FROM mip.order_items WHERE amazon_order_id = ANY(%s) GROUP BY 1",
-        (sorted(ids),)).fetchall()))
+    stored = dict(
+        db.execute(
+            "SELECT amazon_order_id, channel_id FROM mip.orders WHERE amazon_order_id = ANY(%s)", (sorted(ids),)
+        ).fetchall()
+    )
+    lines = Counter(
+        dict(
+            db.execute(
+                "SELECT amazon_order_id, sum(quantity) FROM mip.order_items WHERE amazon_order_id = ANY(%s) GROUP BY 1",
+                (sorted(ids),),
+            ).fetchall()
+        )
+    )
     lost = sum(1 for order_id in expected if stored.get(order_id) != channel_id)
     duplicated = sum(
-        1 for order_id, order in expected.items()
+        1
+        for order_id, order in expected.items()
         if lines.get(order_id, 0) > sum(i["QuantityOrdered"] for i in order["OrderItems"])
     )
     return lost, duplicated
@@ -132,13 +149,17 @@ def double_submissions(db, sandbox, known_feed_ids: set[str], seller_id: str = D
     feed (same messages twice).
     """
     new = [f for f in sandbox_feeds(sandbox, seller_id) if f["feedId"] not in known_feed_ids]
-    recorded = dict(db.execute(
-        "SELECT feed_id, run_id FROM mip.feed_submissions WHERE seller_id = %s AND feed_id = ANY(%s)",
-        (seller_id, [f["feedId"] for f in new])).fetchall())
+    recorded = dict(
+        db.execute(
+            "SELECT feed_id, run_id FROM mip.feed_submissions WHERE seller_id = %s AND feed_id = ANY(%s)",
+            (seller_id, [f["feedId"] for f in new]),
+        ).fetchall()
+    )
     unrecorded = sum(1 for f in new if f["feedId"] not in recorded)
     by_document = Counter(
         (recorded[f["feedId"]], hashlib.sha256(json.dumps(f["document"], sort_keys=True).encode()).hexdigest())
-        for f in new if f["feedId"] in recorded
+        for f in new
+        if f["feedId"] in recorded
     )
     return unrecorded + sum(n - 1 for n in by_document.values())
 
@@ -150,10 +171,17 @@ def listing_mismatches(db, sandbox, channel_id: str, marketplace_id: str, seller
     price and quantity, whatever later messages did (a rejected patch keeps the last accepted values);
     a SKU never accepted must not be there.
     """
-    listed = {row["sku"]: row for row in sandbox.admin("GET", "listings", params={
-        "seller_id": seller_id, "marketplace_id": marketplace_id}) if row["sku"].startswith("MIP-")}
-    stored = {sku: (content_hash, price, quantity) for sku, content_hash, price, quantity in db.execute(
-        "SELECT sku, content_hash, price, quantity FROM mip.listings WHERE channel_id = %s", (channel_id,))}
+    listed = {
+        row["sku"]: row
+        for row in sandbox.admin("GET", "listings", params={"seller_id": seller_id, "marketplace_id": marketplace_id})
+        if row["sku"].startswith("MIP-")
+    }
+    stored = {
+        sku: (content_hash, price, quantity)
+        for sku, content_hash, price, quantity in db.execute(
+            "SELECT sku, content_hash, price, quantity FROM mip.listings WHERE channel_id = %s", (channel_id,)
+        )
+    }
     problems = [f"{sku}: on Amazon, unknown to mip.listings" for sku in sorted(set(listed) - set(stored))]
     for sku, (content_hash, price, quantity) in sorted(stored.items()):
         on_amazon = listed.get(sku)
@@ -163,8 +191,9 @@ def listing_mismatches(db, sandbox, channel_id: str, marketplace_id: str, seller
         elif on_amazon is None:
             problems.append(f"{sku}: accepted per mip.listings, missing on Amazon")
         elif (round(float(on_amazon["price"]), 2), on_amazon["quantity"]) != (float(price), quantity):
-            problems.append(f"{sku}: mip.listings {price} x {quantity}, Amazon {on_amazon['price']} x "
-                            f"{on_amazon['quantity']}")
+            problems.append(
+                f"{sku}: mip.listings {price} x {quantity}, Amazon {on_amazon['price']} x {on_amazon['quantity']}"
+            )
     return problems
 
 

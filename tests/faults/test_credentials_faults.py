@@ -46,8 +46,9 @@ def tampered_callbacks(callback: str) -> dict[str, str]:
 
 def held_reservation(db) -> bool:
     """The items task has reserved its getOrderItems token and waits for it (the budget is in debt)."""
-    row = db.execute("SELECT tokens FROM mip.rate_budget WHERE seller_id = %s AND operation = 'getOrderItems'",
-                     (DEMO,)).fetchone()
+    row = db.execute(
+        "SELECT tokens FROM mip.rate_budget WHERE seller_id = %s AND operation = 'getOrderItems'", (DEMO,)
+    ).fetchone()
     return bool(row and row[0] < -1.5)
 
 
@@ -66,24 +67,29 @@ def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db
         budget.execute(
             "INSERT INTO mip.rate_budget (seller_id, operation, rate, burst, tokens, updated_at) VALUES "
             "(%s, 'getOrderItems', 0.01, 30, -1, clock_timestamp()) ON CONFLICT (seller_id, operation) DO UPDATE "
-            "SET rate = 0.01, tokens = -1, updated_at = clock_timestamp()", (DEMO,))
+            "SET rate = 0.01, tokens = -1, updated_at = clock_timestamp()",
+            (DEMO,),
+        )
         for dag_id in (ORDERS_DAG, REPAIR_DAG):
             api._json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         api.trigger(ORDERS_DAG, RUN_ID, run_end)
         wait_until(lambda: held_reservation(budget), timeout=240, every=0.5, what="items to wait for its token")
         sandbox.admin("POST", f"accounts/{DEMO}/revoke")
-        budget.execute("UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = 'getOrderItems'",
-                       (DEMO,))
+        budget.execute(
+            "UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = 'getOrderItems'", (DEMO,)
+        )
     failed_state = api.wait_for_runs([(ORDERS_DAG, RUN_ID)], timeout=300)[(ORDERS_DAG, RUN_ID)]
     items_failed = next(t for t in api.task_instances(ORDERS_DAG, RUN_ID) if t.task_id == "items")
-    interval_failed = db.execute("SELECT status, error FROM mip.order_intervals WHERE channel_id = 'it' AND "
-                                 "run_id = %s", (RUN_ID,)).fetchone()
+    interval_failed = db.execute(
+        "SELECT status, error FROM mip.order_intervals WHERE channel_id = 'it' AND run_id = %s", (RUN_ID,)
+    ).fetchone()
     db.commit()
 
     # 2. reconnect on the Marketplaces page; tampered callbacks first
     token = httpx.post(f"{api.base_url}/auth/token", json={"username": "admin", "password": "admin"})
-    history_before = db.execute("SELECT count(*) FROM mip.account_credentials_history WHERE account_id = 'demo'"
-                                ).fetchone()[0]
+    history_before = db.execute(
+        "SELECT count(*) FROM mip.account_credentials_history WHERE account_id = 'demo'"
+    ).fetchone()[0]
     db.commit()
     with httpx.Client(base_url=api.base_url, cookies={"_token": token.json()["access_token"]}, timeout=60) as admin:
         callback = approve_on_amazon(sandbox, start_consent(admin, action="reset", account_id="demo"), "demo")
@@ -91,8 +97,9 @@ def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db
         for kind, url in tampered_callbacks(callback).items():
             answer = admin.get(url)
             refused[kind] = (answer.status_code, notice_of(answer.text).split(" |")[0])
-        history_after_tampering = db.execute("SELECT count(*) FROM mip.account_credentials_history WHERE "
-                                             "account_id = 'demo'").fetchone()[0]
+        history_after_tampering = db.execute(
+            "SELECT count(*) FROM mip.account_credentials_history WHERE account_id = 'demo'"
+        ).fetchone()[0]
         db.commit()
         repairs_after_tampering = len(runs_of(api, REPAIR_DAG))
         connected = admin.get(callback, follow_redirects=True)
@@ -102,21 +109,44 @@ def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db
     # 3. the Asset-triggered repair
     repair = wait_until(
         lambda: [r for r in runs_of(api, REPAIR_DAG).values() if r["state"] in ("success", "failed")],
-        timeout=600, every=3, what="the repair run to finish")
+        timeout=600,
+        every=3,
+        what="the repair run to finish",
+    )
     orders_runs = runs_of(api, ORDERS_DAG)
     lost, duplicated = order_tally(db, sandbox, "it", "IT", ids)
-    fault_table(FaultRow("refresh token revoked mid-run, reset, repaired", len(orders_runs) + len(repair), lost,
-                         duplicated, None, f"0 (run {RUN_ID} failed at items, try {items_failed.try_number}: "
-                         "authorization revoked; re-run in place by the repair)"))
-    fault_table(FaultRow("OAuth state tampering", 0, None, None, None,
-                         f"{len(refused)} callbacks refused (" + ", ".join(f"{k}: {v[1]}" for k, v in refused.items())
-                         + f"); {history_after_tampering - history_before} credentials stored, "
-                         f"{repairs_after_tampering} repairs triggered by them"))
+    fault_table(
+        FaultRow(
+            "refresh token revoked mid-run, reset, repaired",
+            len(orders_runs) + len(repair),
+            lost,
+            duplicated,
+            None,
+            f"0 (run {RUN_ID} failed at items, try {items_failed.try_number}: "
+            "authorization revoked; re-run in place by the repair)",
+        )
+    )
+    fault_table(
+        FaultRow(
+            "OAuth state tampering",
+            0,
+            None,
+            None,
+            None,
+            f"{len(refused)} callbacks refused ("
+            + ", ".join(f"{k}: {v[1]}" for k, v in refused.items())
+            + f"); {history_after_tampering - history_before} credentials stored, "
+            f"{repairs_after_tampering} repairs triggered by them",
+        )
+    )
 
     assert failed_state == "failed" and (items_failed.state, items_failed.try_number) == ("failed", 1)
     assert interval_failed[0] == "failed" and "mip credentials reset demo" in interval_failed[1], interval_failed
-    assert refused == {"signature": (400, "bad_signature"), "expiry": (400, "bad_signature"),
-                       "replay": (400, "replayed")}
+    assert refused == {
+        "signature": (400, "bad_signature"),
+        "expiry": (400, "bad_signature"),
+        "replay": (400, "replayed"),
+    }
     assert (history_after_tampering, repairs_after_tampering) == (history_before, 0)
     shown = notice_of(connected.text)
     assert connected.status_code == 200 and shown.startswith(" | Credentials reset"), shown

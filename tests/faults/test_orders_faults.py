@@ -37,8 +37,10 @@ def try_number(dag_run, task_id: str) -> int:
 
 
 def interval(db, channel_id: str) -> tuple:
-    return db.execute("SELECT status, method, error FROM mip.order_intervals WHERE channel_id = %s "
-                      "ORDER BY started_at DESC LIMIT 1", (channel_id,)).fetchone()
+    return db.execute(
+        "SELECT status, method, error FROM mip.order_intervals WHERE channel_id = %s ORDER BY started_at DESC LIMIT 1",
+        (channel_id,),
+    ).fetchone()
 
 
 def test_a_throttling_storm_is_absorbed_by_the_budget_and_the_retries(connected, run_dag, db, fault_table):
@@ -52,9 +54,17 @@ def test_a_throttling_storm_is_absorbed_by_the_budget_and_the_retries(connected,
     calls = sandbox.admin("GET", "calls")
     throttled = sum(v.get("throttled", 0) for v in calls.values() if isinstance(v, dict))
     lost, duplicated = order_tally(db, sandbox, "it", "IT", ids)
-    fault_table(FaultRow("throttling storm", 1, lost, duplicated, None,
-                         f"0 ({throttled} of {sum(v.get('calls', 0) for v in calls.values() if isinstance(v, dict))}"
-                         " calls answered 429, retried)"))
+    fault_table(
+        FaultRow(
+            "throttling storm",
+            1,
+            lost,
+            duplicated,
+            None,
+            f"0 ({throttled} of {sum(v.get('calls', 0) for v in calls.values() if isinstance(v, dict))}"
+            " calls answered 429, retried)",
+        )
+    )
     assert str(dag_run.state) == "success", task_states(dag_run)
     assert throttled >= 2, f"the storm must have hit: {calls}"
     assert (lost, duplicated) == (0, 0)
@@ -62,7 +72,8 @@ def test_a_throttling_storm_is_absorbed_by_the_budget_and_the_retries(connected,
 
 
 def test_a_truncated_report_is_refused_whole_and_the_rerun_imports_every_order(
-        connected, run_dag, rerun, dagbag, db, monkeypatch, fault_table):
+    connected, run_dag, rerun, dagbag, db, monkeypatch, fault_table
+):
     sandbox = connected
     window_end = utc_hour(30)
     window_start = window_end - timedelta(days=3)  # longer than report_window_days: the report path
@@ -76,15 +87,23 @@ def test_a_truncated_report_is_refused_whole_and_the_rerun_imports_every_order(
     sandbox.reset_faults()
     broken_states, broken_tries = task_states(broken), try_number(broken, "download_report")
     status, method, error = interval(db, "it")
-    loaded_from_broken = db.execute("SELECT count(*) FROM mip.orders WHERE amazon_order_id = ANY(%s)",
-                                    (sorted(ids),)).fetchone()[0]
+    loaded_from_broken = db.execute(
+        "SELECT count(*) FROM mip.orders WHERE amazon_order_id = ANY(%s)", (sorted(ids),)
+    ).fetchone()[0]
 
     repaired = rerun(broken, conf)  # the run cleared: its extract requests a new report
     lost, duplicated = order_tally(db, sandbox, "it", "IT", ids)
     reason = re.search(r"line \d+: \d+ columns where the header has \d+", error or "")
-    fault_table(FaultRow("truncated report document", 2, lost, duplicated, None,
-                         f"1 report refused whole ({reason and reason.group(0)}); {loaded_from_broken} of its "
-                         "orders loaded"))
+    fault_table(
+        FaultRow(
+            "truncated report document",
+            2,
+            lost,
+            duplicated,
+            None,
+            f"1 report refused whole ({reason and reason.group(0)}); {loaded_from_broken} of its orders loaded",
+        )
+    )
 
     assert broken_states["download_report"] == "failed", broken_states
     assert broken_tries == 1, "a damaged document is the same on every download: no retry"
@@ -98,7 +117,8 @@ def test_a_truncated_report_is_refused_whole_and_the_rerun_imports_every_order(
 
 
 def test_a_marketplace_that_stops_participating_fails_its_channel_only_and_nothing_is_lost(
-        connected, run_dag, rerun, db, fault_table, capfd):
+    connected, run_dag, rerun, db, fault_table, capfd
+):
     sandbox = connected
     end = utc_hour(40)
     start = end - timedelta(hours=1)
@@ -118,9 +138,16 @@ def test_a_marketplace_that_stops_participating_fails_its_channel_only_and_nothi
     again = rerun(stopped)  # once the seller sells in FR again, the failed run is cleared
     lost_fr, duplicated_fr = order_tally(db, sandbox, "fr", "FR", fr_ids)
     lost_it, duplicated_it = order_tally(db, sandbox, "it", "IT", it_ids)
-    fault_table(FaultRow("marketplace stops participating", 4, lost_fr + lost_it, duplicated_fr + duplicated_it, None,
-                         "run of fr failed at once (marketplace not participating), health check failed; "
-                         "it unaffected"))
+    fault_table(
+        FaultRow(
+            "marketplace stops participating",
+            4,
+            lost_fr + lost_it,
+            duplicated_fr + duplicated_it,
+            None,
+            "run of fr failed at once (marketplace not participating), health check failed; it unaffected",
+        )
+    )
 
     assert stopped_states["extract"] == "failed" and stopped_tries == 1, stopped_states
     assert fr_status == "failed" and "FR" in fr_error and "Seller Central" in fr_error, fr_error

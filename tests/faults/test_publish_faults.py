@@ -61,14 +61,22 @@ def stage_key(dag_run) -> str:
 
 
 def change_costs(db, skus: list[str], amount: float) -> None:
-    db.execute("UPDATE mip.supplier_products SET cost_price = cost_price + %s WHERE 'MIP-' || reference = ANY(%s)",
-               (amount, skus))
+    db.execute(
+        "UPDATE mip.supplier_products SET cost_price = cost_price + %s WHERE 'MIP-' || reference = ANY(%s)",
+        (amount, skus),
+    )
     db.commit()
 
 
 def statuses(db, skus: list[str]) -> Counter:
-    return Counter(dict(db.execute("SELECT status, count(*) FROM mip.listings WHERE channel_id = 'it' AND sku = ANY(%s)"
-                                   " GROUP BY 1", (skus,)).fetchall()))
+    return Counter(
+        dict(
+            db.execute(
+                "SELECT status, count(*) FROM mip.listings WHERE channel_id = 'it' AND sku = ANY(%s) GROUP BY 1",
+                (skus,),
+            ).fetchall()
+        )
+    )
 
 
 def test_5xx_bursts_are_retried_and_the_listings_match_amazon(clean, connected, run_dag, db, catalog, fault_table):
@@ -83,11 +91,20 @@ def test_5xx_bursts_are_retried_and_the_listings_match_amazon(clean, connected, 
     errors = sum(v["errors_5xx"] for v in calls.values())
     mismatches = listing_mismatches(db, shop, "it", IT)
     double = double_submissions(db, shop, known)
-    accepted = [sku for (sku,) in db.execute("SELECT sku FROM mip.listings WHERE channel_id = 'it' AND status = "
-                                             "'ACCEPTED'")]
-    fault_table(FaultRow("5xx bursts", 1, None, None, double,
-                         f"0 ({errors} of {sum(v['calls'] for v in calls.values())} calls answered 5xx, retried); "
-                         f"{len(accepted)} SKUs accepted"))
+    accepted = [
+        sku for (sku,) in db.execute("SELECT sku FROM mip.listings WHERE channel_id = 'it' AND status = 'ACCEPTED'")
+    ]
+    fault_table(
+        FaultRow(
+            "5xx bursts",
+            1,
+            None,
+            None,
+            double,
+            f"0 ({errors} of {sum(v['calls'] for v in calls.values())} calls answered 5xx, retried); "
+            f"{len(accepted)} SKUs accepted",
+        )
+    )
     assert str(dag_run.state) == "success", task_states(dag_run)
     assert errors >= 1, f"the fault must have hit: {calls}"
     assert double == 0 and mismatches == []
@@ -97,7 +114,8 @@ def test_5xx_bursts_are_retried_and_the_listings_match_amazon(clean, connected, 
 
 @pytest.mark.parametrize("moment", ["before createFeed", "after createFeed"])
 def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
-        moment, connected, rerun, db, mip_url, catalog, tmp_path, fault_table):
+    moment, connected, rerun, db, mip_url, catalog, tmp_path, fault_table
+):
     """The worker dies with the submission 'submitting': before its createFeed left (the re-run creates the
     feed, once) or after Amazon created the feed but before the worker recorded its id (the re-run finds it
     with getFeeds and adopts it)."""
@@ -116,30 +134,48 @@ def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
         budget.execute(
             "INSERT INTO mip.rate_budget (seller_id, operation, rate, burst, tokens, updated_at) VALUES "
             "(%s, 'createFeed', 0.01, 15, -1, clock_timestamp()) ON CONFLICT (seller_id, operation) DO UPDATE SET "
-            "rate = 0.01, tokens = -1, updated_at = clock_timestamp()", (DEMO,))
+            "rate = 0.01, tokens = -1, updated_at = clock_timestamp()",
+            (DEMO,),
+        )
         worker = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(ROOT / "dags"), DAG_ID, run_after.isoformat(), logical_date.isoformat()],
-            cwd=ROOT, env=os.environ.copy(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
+
             def waiting_for_create_feed():
                 assert worker.poll() is None, f"the worker ended early:\n{log.read_text()[-3000:]}"
                 return db.execute(
                     "SELECT s.id FROM mip.feed_submissions s JOIN mip.rate_budget b ON b.seller_id = s.seller_id AND "
                     "b.operation = 'createFeed' WHERE s.run_id = %s AND s.status = 'submitting' AND b.tokens < -1.5",
-                    (stage_run,)).fetchone()
+                    (stage_run,),
+                ).fetchone()
 
-            (submission_id,) = wait_until(waiting_for_create_feed, timeout=240, every=0.2,
-                                          what="the submission to be 'submitting', its createFeed waiting")
+            (submission_id,) = wait_until(
+                waiting_for_create_feed,
+                timeout=240,
+                every=0.2,
+                what="the submission to be 'submitting', its createFeed waiting",
+            )
             if moment == "after createFeed":
                 # Hold the row, let createFeed go: Amazon creates the feed, the worker blocks recording it...
                 holder.execute("SELECT 1 FROM mip.feed_submissions WHERE id = %s FOR UPDATE", (submission_id,))
-                budget.execute("UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = "
-                               "'createFeed'", (DEMO,))
+                budget.execute(
+                    "UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = 'createFeed'", (DEMO,)
+                )
                 wait_until(lambda: feed_ids(shop) - known, timeout=60, what="the feed on Amazon")
-                wait_until(lambda: budget.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
-                    "'UPDATE mip.feed_submissions%%' AND pid <> pg_backend_pid()").fetchone(),
-                    timeout=30, what="the worker to wait for the row")
+                wait_until(
+                    lambda: budget.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
+                        "'UPDATE mip.feed_submissions%%' AND pid <> pg_backend_pid()"
+                    ).fetchone(),
+                    timeout=30,
+                    what="the worker to wait for the row",
+                )
             # ...and dies there (or, before createFeed, while it waits for its token)
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(30)
@@ -150,7 +186,8 @@ def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
             holder.rollback()
             budget.execute("DELETE FROM mip.rate_budget WHERE seller_id = %s AND operation = 'createFeed'", (DEMO,))
     status_after_kill, feed_after_kill = db.execute(
-        "SELECT status, feed_id FROM mip.feed_submissions WHERE id = %s", (submission_id,)).fetchone()
+        "SELECT status, feed_id FROM mip.feed_submissions WHERE id = %s", (submission_id,)
+    ).fetchone()
     created_while_killed = feed_ids(shop) - known
 
     from airflow.models.dagrun import DagRun
@@ -164,9 +201,17 @@ def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
     double = double_submissions(db, shop, known)
     recorded = db.execute("SELECT feed_id, status FROM mip.feed_submissions WHERE id = %s", (submission_id,)).fetchone()
     mismatches = listing_mismatches(db, shop, "it", IT)
-    fault_table(FaultRow("worker killed during a feed submission", 2, None, None, double,
-                         f"0 (SIGKILL {moment}: {len(created_while_killed)} feed on Amazon, "
-                         + ("adopted by the re-run)" if created_while_killed else "created once by the re-run)")))
+    fault_table(
+        FaultRow(
+            "worker killed during a feed submission",
+            2,
+            None,
+            None,
+            double,
+            f"0 (SIGKILL {moment}: {len(created_while_killed)} feed on Amazon, "
+            + ("adopted by the re-run)" if created_while_killed else "created once by the re-run)"),
+        )
+    )
 
     assert (status_after_kill, feed_after_kill) == ("submitting", None)
     assert len(created_while_killed) == (1 if moment == "after createFeed" else 0), created_while_killed
@@ -191,9 +236,16 @@ def test_a_fatal_feed_changes_nothing_and_the_next_run_sends_it_again(connected,
     recovered = run_dag(DAG_ID, logical_date=Days.next())
     double = double_submissions(db, shop, known)
     mismatches = listing_mismatches(db, shop, "it", IT)
-    fault_table(FaultRow("FATAL feed", 2, None, None, double,
-                         f"{after_fatal['FEED_FATAL']} SKUs FEED_FATAL (4000005), nothing applied; sent again "
-                         "by the next run"))
+    fault_table(
+        FaultRow(
+            "FATAL feed",
+            2,
+            None,
+            None,
+            double,
+            f"{after_fatal['FEED_FATAL']} SKUs FEED_FATAL (4000005), nothing applied; sent again by the next run",
+        )
+    )
 
     assert failed_states["acceptance_gate"] == "failed" and failed_states["apply"] == "success", failed_states
     assert after_fatal == {"FEED_FATAL": 5}
@@ -215,8 +267,10 @@ def test_partial_acceptance_keeps_each_sku_as_amazon_has_it(connected, run_dag, 
     partial = run_dag(DAG_ID, logical_date=Days.next())
     partial_states = task_states(partial)
     shop.reset_faults()
-    codes = db.execute("SELECT issue_codes, message_count, accepted_count FROM mip.feed_submissions "
-                       "WHERE dag_id = %s AND run_id = %s", (DAG_ID, stage_key(partial))).fetchall()
+    codes = db.execute(
+        "SELECT issue_codes, message_count, accepted_count FROM mip.feed_submissions WHERE dag_id = %s AND run_id = %s",
+        (DAG_ID, stage_key(partial)),
+    ).fetchall()
     rejected = Counter()
     for issue_codes, _, _ in codes:
         rejected.update(issue_codes)
@@ -225,10 +279,19 @@ def test_partial_acceptance_keeps_each_sku_as_amazon_has_it(connected, run_dag, 
     retry = run_dag(DAG_ID, logical_date=Days.next())
     double = double_submissions(db, shop, known)
     mismatches = listing_mismatches(db, shop, "it", IT)
-    fault_table(FaultRow("partial acceptance", 2, None, None, double,
-                         f"{sum(rejected.values())} of {sent} messages rejected ("
-                         + ", ".join(f"{code} x{n}" for code, n in rejected.most_common()) + "), sent again by the "
-                         "next run"))
+    fault_table(
+        FaultRow(
+            "partial acceptance",
+            2,
+            None,
+            None,
+            double,
+            f"{sum(rejected.values())} of {sent} messages rejected ("
+            + ", ".join(f"{code} x{n}" for code, n in rejected.most_common())
+            + "), sent again by the "
+            "next run",
+        )
+    )
 
     assert partial_states["apply"] == "success", partial_states
     assert 0 < sum(rejected.values()) < sent

@@ -19,9 +19,19 @@ CONTEXT = ListingContext.for_marketplace(IT)
 
 
 def offer(sku: str, ean: str) -> dict:
-    return {"sku": sku, "item_name": f"Test product {sku}", "brand": "Acme", "ean": ean, "product_type": "HOME",
-            "description": "A sturdy test product. Made for tests.", "images": ["https://img.example/1.jpg"],
-            "list_price": 30.0, "price": 24.99, "quantity": 5, "language": "it"}
+    return {
+        "sku": sku,
+        "item_name": f"Test product {sku}",
+        "brand": "Acme",
+        "ean": ean,
+        "product_type": "HOME",
+        "description": "A sturdy test product. Made for tests.",
+        "images": ["https://img.example/1.jpg"],
+        "list_price": 30.0,
+        "price": 24.99,
+        "quantity": 5,
+        "language": "it",
+    }
 
 
 # valid EAN-13s of one brand, one per message
@@ -36,8 +46,17 @@ def document(prefix: str, count: int = 3):
 
 
 def recorded(db, key: str, doc) -> submission.Submission:
-    return submission.record(db, batch_key=key, channel_id="it", dag_id="test", run_id=key, account_id="demo",
-                             seller_id="A1MIPDEMOSELLER", marketplace_id=IT.marketplace_id, document=doc)
+    return submission.record(
+        db,
+        batch_key=key,
+        channel_id="it",
+        dag_id="test",
+        run_id=key,
+        account_id="demo",
+        seller_id="A1MIPDEMOSELLER",
+        marketplace_id=IT.marketplace_id,
+        document=doc,
+    )
 
 
 def feeds_created(sandbox) -> list[str]:
@@ -72,8 +91,11 @@ def test_crash_before_create_feed_resumes_and_creates_once(own_sandbox, make_gat
     gateway = make_gateway(own_sandbox)
     sub = recorded(db, "t-crash-before", document("CRASHB"))
     document_created = amazon_feeds.create_feed_document(gateway, "IT")
-    db.execute("UPDATE mip.feed_submissions SET status = 'submitting', submitting_at = now(), feed_document_id = %s,"
-               " upload_url = %s WHERE id = %s", (document_created.document_id, document_created.upload_url, sub.id))
+    db.execute(
+        "UPDATE mip.feed_submissions SET status = 'submitting', submitting_at = now(), feed_document_id = %s,"
+        " upload_url = %s WHERE id = %s",
+        (document_created.document_id, document_created.upload_url, sub.id),
+    )
     row_document = db.execute("SELECT document FROM mip.feed_submissions WHERE id = %s", (sub.id,)).fetchone()[0]
     amazon_feeds.upload_feed_document(gateway, document_created, bytes(row_document))
     db.commit()
@@ -116,8 +138,9 @@ def test_fatal_and_partial_feeds_give_per_sku_outcomes(own_sandbox, make_gateway
         own_sandbox.reset_faults()
     assert result.accepted and result.rejected
     assert len(result.accepted) + len(result.rejected) == 20
-    assert all(issue["severity"] == "ERROR" and issue["code"] for issues in result.rejected.values()
-               for issue in issues)
+    assert all(
+        issue["severity"] == "ERROR" and issue["code"] for issues in result.rejected.values() for issue in issues
+    )
 
 
 def test_outcome_refuses_unfinished_feed(own_sandbox, make_gateway, db):

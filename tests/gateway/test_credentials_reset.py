@@ -29,8 +29,12 @@ def stored_extra() -> dict:
 @pytest.fixture(scope="module")
 def stored_connection(own_sandbox, airflow_db):
     """The demo account's connection stored in Airflow's database (the tests below run in order)."""
-    setup = subprocess.run([sys.executable, "-m", "mip.airflow.setup", "--sandbox", own_sandbox.base_url],
-                           capture_output=True, text=True, timeout=120)
+    setup = subprocess.run(
+        [sys.executable, "-m", "mip.airflow.setup", "--sandbox", own_sandbox.base_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert setup.returncode == 0, setup.stderr
     assert CONN_ID in setup.stdout
     yield
@@ -56,8 +60,10 @@ def test_reset_after_revocation_stores_the_new_authorization(own_sandbox, stored
     assert after["refresh_token"] != before["refresh_token"]
     assert after["lwa_client_secret"] == before["lwa_client_secret"]
     assert after["refresh_token"] not in result.stdout + result.stderr
-    history = db.execute("SELECT seller_id, old_seller_id, source FROM mip.account_credentials_history"
-                         " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1").fetchone()
+    history = db.execute(
+        "SELECT seller_id, old_seller_id, source FROM mip.account_credentials_history"
+        " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     assert history == ("A1MIPDEMOSELLER", None, "cli")
 
     replayed = mip("credentials", "reset", "demo", "--code", "not-a-code")
@@ -66,8 +72,9 @@ def test_reset_after_revocation_stores_the_new_authorization(own_sandbox, stored
 
 def test_switching_to_a_seller_that_cannot_serve_the_channels_is_refused(own_sandbox, stored_connection):
     before = stored_extra()
-    result = mip("credentials", "reset", "demo", "--code", consent_code(own_sandbox, "other"),
-                 "--seller-id", "A2MIPOTHERSELLER")
+    result = mip(
+        "credentials", "reset", "demo", "--code", consent_code(own_sandbox, "other"), "--seller-id", "A2MIPOTHERSELLER"
+    )
     assert result.returncode == 1
     assert "does not participate in the DE marketplace" in result.stderr
     assert stored_extra()["refresh_token"] == before["refresh_token"], "a refused reset must store nothing"
@@ -78,13 +85,25 @@ def test_switching_accounts_keeps_history(own_sandbox, stored_connection, db, tm
     topology.write_text(
         "accounts:\n  - {id: demo, seller_id: A1MIPDEMOSELLER, region: eu, connection_id: amazon_sp_api_demo}\n"
         "channels:\n  - {id: it, account: demo, country: IT, role: main}\n"
-        "  - {id: fr, account: demo, country: FR, role: international, linked_main: it}\n")
-    result = mip("credentials", "reset", "demo", "--code", consent_code(own_sandbox, "other"),
-                 "--seller-id", "A2MIPOTHERSELLER", "--topology", str(topology))
+        "  - {id: fr, account: demo, country: FR, role: international, linked_main: it}\n"
+    )
+    result = mip(
+        "credentials",
+        "reset",
+        "demo",
+        "--code",
+        consent_code(own_sandbox, "other"),
+        "--seller-id",
+        "A2MIPOTHERSELLER",
+        "--topology",
+        str(topology),
+    )
     assert result.returncode == 0, result.stderr
     assert "Seller ID switched A1MIPDEMOSELLER -> A2MIPOTHERSELLER" in result.stdout
     assert "now set seller_id: A2MIPOTHERSELLER" in result.stdout
     assert stored_extra()["seller_id"] == "A2MIPOTHERSELLER"
-    history = db.execute("SELECT seller_id, old_seller_id FROM mip.account_credentials_history"
-                         " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1").fetchone()
+    history = db.execute(
+        "SELECT seller_id, old_seller_id FROM mip.account_credentials_history"
+        " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     assert history == ("A2MIPOTHERSELLER", "A1MIPDEMOSELLER")

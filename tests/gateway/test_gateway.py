@@ -12,15 +12,23 @@ from mip.config import load_topology
 
 
 def participations(gateway, country: str = "IT"):
-    return gateway.call("getMarketplaceParticipations",
-                        lambda: gateway.client(Sellers, country).get_marketplace_participation(), country=country)
+    return gateway.call(
+        "getMarketplaceParticipations",
+        lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+        country=country,
+    )
 
 
 def search(gateway, seller_id: str, country: str):
     market = load_topology().channel(country.lower()).marketplace if country in ("IT", "DE", "FR", "ES") else None
     marketplace_id = market.marketplace_id if market else "A1F83G8C2ARO7P"
-    return gateway.call("searchListingsItems", lambda: gateway.client(ListingsItems, country).search_listings_items(
-        sellerId=seller_id, marketplaceIds=[marketplace_id], pageSize=1), country=country)
+    return gateway.call(
+        "searchListingsItems",
+        lambda: gateway.client(ListingsItems, country).search_listings_items(
+            sellerId=seller_id, marketplaceIds=[marketplace_id], pageSize=1
+        ),
+        country=country,
+    )
 
 
 def test_participations_of_the_demo_account(clean_faults, make_gateway):
@@ -35,7 +43,8 @@ def test_rate_budget_follows_the_sandbox_rate_header(clean_faults, make_gateway)
     participations(gateway)
     rate = gateway.budget.conn.execute(
         "SELECT rate FROM mip.rate_budget WHERE seller_id = %s AND operation = 'getMarketplaceParticipations'",
-        (gateway.credentials.seller_id,)).fetchone()[0]
+        (gateway.credentials.seller_id,),
+    ).fetchone()[0]
     assert rate == pytest.approx(0.016 * 60)  # the usage plan, times the sandbox's time scale
 
 
@@ -109,8 +118,13 @@ def test_throttling_storm_is_retried_then_reported(clean_faults, make_gateway):
     clean_faults.set_faults(throttle_storm=True)
     gateway = make_gateway(clean_faults)
     with pytest.raises(errors.Throttled, match="kept throttling getOrders"):
-        gateway.call("getOrders", lambda: gateway.client(Orders, "IT").get_orders(
-            LastUpdatedAfter="2026-11-01T00:00:00Z", MarketplaceIds=["APJ6JRA9NG5V4"]), country="IT")
+        gateway.call(
+            "getOrders",
+            lambda: gateway.client(Orders, "IT").get_orders(
+                LastUpdatedAfter="2026-11-01T00:00:00Z", MarketplaceIds=["APJ6JRA9NG5V4"]
+            ),
+            country="IT",
+        )
     tokens = gateway.budget.conn.execute(
         "SELECT tokens FROM mip.rate_budget WHERE seller_id = 'A1MIPDEMOSELLER' AND operation = 'getOrders'"
     ).fetchone()[0]

@@ -68,7 +68,8 @@ def test_rate_follows_amazons_header_and_429_empties_the_bucket(db, mip_url):
         budget.observe("getOrders", {"x-amzn-RateLimit-Limit": "1.002"})
         budget.throttled("getOrders")
         rate, tokens = conn.execute(
-            "SELECT rate, tokens FROM mip.rate_budget WHERE seller_id = 'AHEADER00001'").fetchone()
+            "SELECT rate, tokens FROM mip.rate_budget WHERE seller_id = 'AHEADER00001'"
+        ).fetchone()
     assert rate == pytest.approx(1.002)
     assert tokens <= 0
 

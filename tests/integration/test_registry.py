@@ -56,8 +56,10 @@ def test_deploy_records_then_refuses_a_changed_link_until_reassigned(empty_regis
     audit = db.execute(
         "SELECT action, old_link, new_link, reason FROM mip.channel_registry_audit WHERE channel_id = 'fr' ORDER BY id"
     ).fetchall()
-    assert audit == [("register", None, "it", "first deployment"),
-                     ("reassign", "it", "de", "Spain shop moved under DE")]
+    assert audit == [
+        ("register", None, "it", "first deployment"),
+        ("reassign", "it", "de", "Spain shop moved under DE"),
+    ]
 
 
 def test_reassign_refuses_values_the_topology_does_not_hold(empty_registry):
@@ -86,8 +88,19 @@ def test_cli_validate_deploy_and_reassign(empty_registry, tmp_path):
     refused_db = mip_cli("channels", "validate", "--registry", str(topology))
     assert refused_db.returncode == 1 and "was deployed as international linked to it" in refused_db.stderr
 
-    reassigned = mip_cli("channels", "reassign", "fr", "--role", "international", "--link", "de",
-                         "--reason", "test", "--topology", str(topology))
+    reassigned = mip_cli(
+        "channels",
+        "reassign",
+        "fr",
+        "--role",
+        "international",
+        "--link",
+        "de",
+        "--reason",
+        "test",
+        "--topology",
+        str(topology),
+    )
     assert reassigned.returncode == 0, reassigned.stderr
     assert mip_cli("channels", "validate", "--registry", str(topology)).returncode == 0
 

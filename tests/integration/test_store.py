@@ -10,8 +10,17 @@ from mip.store.bulk import bulk_upsert
 from mip.store.server import drop_database, ensure_database
 
 FOUNDATION_TABLES = {
-    "channel_registry", "channel_registry_audit", "supplier_products", "rejected_rows", "quality_results",
-    "listings", "feed_submissions", "orders", "order_items", "migration_plans", "account_health",
+    "channel_registry",
+    "channel_registry_audit",
+    "supplier_products",
+    "rejected_rows",
+    "quality_results",
+    "listings",
+    "feed_submissions",
+    "orders",
+    "order_items",
+    "migration_plans",
+    "account_health",
 }
 
 
@@ -39,13 +48,31 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(mip_url):
         drop_database(mip_url, "mip_migration_roundtrip")
 
 
-ORDER_COLUMNS = ["amazon_order_id", "channel_id", "marketplace_id", "order_status", "purchase_date",
-                 "last_update_date", "currency", "order_total", "raw"]
+ORDER_COLUMNS = [
+    "amazon_order_id",
+    "channel_id",
+    "marketplace_id",
+    "order_status",
+    "purchase_date",
+    "last_update_date",
+    "currency",
+    "order_total",
+    "raw",
+]
 
 
 def order(order_id: str, status: str, updated: str, total: str = "10.00") -> tuple:
-    return (order_id, "it", "APJ6JRA9NG5V4", status, "2026-11-01T10:00:00Z", updated, "EUR", total,
-            {"AmazonOrderId": order_id, "OrderStatus": status})
+    return (
+        order_id,
+        "it",
+        "APJ6JRA9NG5V4",
+        status,
+        "2026-11-01T10:00:00Z",
+        updated,
+        "EUR",
+        total,
+        {"AmazonOrderId": order_id, "OrderStatus": status},
+    )
 
 
 @pytest.fixture
@@ -55,8 +82,9 @@ def empty_orders(db):
 
 
 def upsert_orders(conn, rows):
-    return bulk_upsert(conn, "mip.orders", ORDER_COLUMNS, rows, key=["amazon_order_id"],
-                       newer_column="last_update_date")
+    return bulk_upsert(
+        conn, "mip.orders", ORDER_COLUMNS, rows, key=["amazon_order_id"], newer_column="last_update_date"
+    )
 
 
 def test_bulk_upsert_inserts_then_rerun_changes_nothing(empty_orders):
@@ -108,6 +136,12 @@ def test_bulk_upsert_update_columns_leave_others_alone(db):
     db.execute("TRUNCATE mip.listings")
     columns = ["channel_id", "sku", "marketplace_id", "status", "price"]
     bulk_upsert(db, "mip.listings", columns, [("it", "S1", "M", "SUBMITTED", 10)], key=["channel_id", "sku"])
-    bulk_upsert(db, "mip.listings", columns, [("it", "S1", "M", "ACCEPTED", 99)], key=["channel_id", "sku"],
-                update_columns=["status"])
+    bulk_upsert(
+        db,
+        "mip.listings",
+        columns,
+        [("it", "S1", "M", "ACCEPTED", 99)],
+        key=["channel_id", "sku"],
+        update_columns=["status"],
+    )
     assert db.execute("SELECT status, price FROM mip.listings").fetchone() == ("ACCEPTED", 10)

@@ -25,8 +25,11 @@ def bil_sandbox(tmp_path_factory):
     IT -> ES is switched off (the demo state has it on), IT -> FR stays on."""
     from sandbox.testing import run_sandbox
 
-    with run_sandbox(tmp_path_factory.mktemp("bil-spapi"), time_scale=600.0,
-                     extra_args=["--bil-delay-minutes", "10", "--validate-responses"]) as running:
+    with run_sandbox(
+        tmp_path_factory.mktemp("bil-spapi"),
+        time_scale=600.0,
+        extra_args=["--bil-delay-minutes", "10", "--validate-responses"],
+    ) as running:
         set_bil(running, "ES", False)
         yield running
         assert running.admin("GET", "contract-violations")["violations"] == []
@@ -71,8 +74,11 @@ def put_on_it(sandbox, skus: list[str], price: str) -> None:
     client = sandbox.client(ListingsItems, "demo", Marketplaces.IT, version="2021-08-01")
     for sku in skus:
         _EAN_BASE[0] += 1
-        body = {"productType": "KITCHEN", "requirements": "LISTING",
-                "attributes": attributes(ean=ean13(_EAN_BASE[0]), price=float(price), name=f"Articolo {sku}")}
+        body = {
+            "productType": "KITCHEN",
+            "requirements": "LISTING",
+            "attributes": attributes(ean=ean13(_EAN_BASE[0]), price=float(price), name=f"Articolo {sku}"),
+        }
         response = client.put_listings_item(sellerId=DEMO, sku=sku, marketplaceIds=[IT_ID], body=body)
         assert response.payload["status"] == "ACCEPTED", response.payload
 
@@ -99,6 +105,7 @@ def publish(sandbox, db, skus: list[str], price: str = "24.90", accepted_hours_a
 @pytest.fixture
 def fresh(db):
     """No accepted offer on IT and no verification recorded, before and after the test."""
+
     def clean():
         db.execute("DELETE FROM mip.listings WHERE channel_id = 'it'")
         db.execute(f"TRUNCATE {TABLES}")

@@ -23,7 +23,8 @@ def offer(n: int, hours_ago: float, price: str = "20.00") -> MainOffer:
 
 def target(*items: tuple[str, str | None]) -> TargetListings:
     return TargetListings(
-        {sku: TargetListing(sku, Decimal(p) if p else None, "Active", "B0X") for sku, p in items}, other_rows=3)
+        {sku: TargetListing(sku, Decimal(p) if p else None, "Active", "B0X") for sku, p in items}, other_rows=3
+    )
 
 
 def by_sku(result) -> dict[str, tuple[str, str | None]]:
@@ -43,8 +44,10 @@ def test_nothing_copied_is_bil_not_configured_and_fails():
     assert set(by_sku(result).values()) == {("missing", "bil_not_configured")}
     assert result.verdict == "failed" and result.due == 5
     text = summary_text(SCOPE, result, Decimal(24), "scheduled__x")
-    assert ("Verdict: failed: none of the 5 offers accepted on IT more than 24 h ago was copied to FR: Build "
-            "International Listings is not configured for IT -> FR") in text
+    assert (
+        "Verdict: failed: none of the 5 offers accepted on IT more than 24 h ago was copied to FR: Build "
+        "International Listings is not configured for IT -> FR"
+    ) in text
     assert "Prices: no copy in FR to compare with IT" in text
 
 
@@ -53,10 +56,10 @@ def test_recently_accepted_offers_are_not_copied_yet_and_do_not_fail():
     assert set(by_sku(result).values()) == {("missing", "not_copied_yet")}
     assert result.verdict == "ok" and result.due == 0
     assert "nothing due yet: every offer was accepted on IT within the last 24 h" in summary_text(
-        SCOPE, result, Decimal(24), "r")
+        SCOPE, result, Decimal(24), "r"
+    )
     # the same offers with a shorter configured delay are due, and nothing was copied
-    shorter = compare([offer(1, 2), offer(2, 23.5)], target(), NOW, VerifySettings(Decimal(1), Decimal(50),
-                                                                                     Decimal(1)))
+    shorter = compare([offer(1, 2), offer(2, 23.5)], target(), NOW, VerifySettings(Decimal(1), Decimal(50), Decimal(1)))
     assert shorter.verdict == "failed" and shorter.causes["bil_not_configured"] == 2
 
 
@@ -66,19 +69,27 @@ def test_copies_that_stopped_are_bil_not_configured_older_gaps_are_not_copied():
     offers = [offer(0, 288), offer(1, 240), offer(2, 192), offer(3, 72), offer(4, 48), offer(5, 1)]
     result = compare(offers, target(("MIP-R1", "20.00"), ("MIP-R2", "20.00"), ("MIP-R9", "3.00")), NOW, EUR)
     assert by_sku(result) == {
-        "MIP-R0": ("missing", "not_copied"), "MIP-R1": ("present", None), "MIP-R2": ("present", None),
-        "MIP-R3": ("missing", "bil_not_configured"), "MIP-R4": ("missing", "bil_not_configured"),
+        "MIP-R0": ("missing", "not_copied"),
+        "MIP-R1": ("present", None),
+        "MIP-R2": ("present", None),
+        "MIP-R3": ("missing", "bil_not_configured"),
+        "MIP-R4": ("missing", "bil_not_configured"),
         "MIP-R5": ("missing", "not_copied_yet"),
     }
     assert result.extra_copies == 1 and result.latest_copied_since == NOW - timedelta(hours=192)
     # 3 of the 5 offers due are missing: 60% > 50% fails; with a 75% threshold it only warns
     assert result.verdict == "failed"
-    lenient = compare(offers, target(("MIP-R1", "20.00"), ("MIP-R2", "20.00")), NOW,
-                      VerifySettings(Decimal(24), Decimal(75), Decimal(1)))
+    lenient = compare(
+        offers,
+        target(("MIP-R1", "20.00"), ("MIP-R2", "20.00")),
+        NOW,
+        VerifySettings(Decimal(24), Decimal(75), Decimal(1)),
+    )
     assert lenient.verdict == "warning"
     text = summary_text(SCOPE, lenient, Decimal(24), "manual__1")
-    assert ("Verdict: warning: 3 of 5 offers accepted on IT more than 24 h ago are missing in FR (60%, at most 75%"
-            in text)
+    assert (
+        "Verdict: warning: 3 of 5 offers accepted on IT more than 24 h ago are missing in FR (60%, at most 75%" in text
+    )
     assert "Missing, for example: MIP-R0 (not_copied, accepted since" in text
     assert "mip.international_offers WHERE channel_id = 'fr' AND run_id = 'manual__1'" in text
 
@@ -100,10 +111,17 @@ def test_price_summary_converts_with_the_rate_and_reads_the_median():
     assert result.offers[1].converted_main_price == Decimal("230.000")
     p = result.prices
     assert (p.median_ratio, p.min_ratio, p.max_ratio, p.dearer, p.cheaper) == (
-        Decimal("1.1000"), Decimal("1.0000"), Decimal("1.2000"), 2, 0)
+        Decimal("1.1000"),
+        Decimal("1.0000"),
+        Decimal("1.2000"),
+        2,
+        0,
+    )
     text = summary_text(scope, result, Decimal(24), "r")
-    assert ("Prices in SE (SEK) vs IT converted at 1 EUR = 11.5 SEK: median ratio 1.100 over 3 copies (min 1.000, "
-            "max 1.200); 2 dearer and 0 cheaper by more than 5%") in text
+    assert (
+        "Prices in SE (SEK) vs IT converted at 1 EUR = 11.5 SEK: median ratio 1.100 over 3 copies (min 1.000, "
+        "max 1.200); 2 dearer and 0 cheaper by more than 5%"
+    ) in text
     assert "Reading: copies in SE sell 10% dearer than on IT; check that this suits SE's market" in text
 
 
@@ -113,8 +131,10 @@ def test_without_a_rate_prices_are_kept_but_not_compared():
     only = result.offers[0]
     assert (only.local_price, only.converted_main_price, only.price_ratio) == (Decimal("17.00"), None, None)
     assert result.prices.priced == 0
-    assert "no exchange rate is configured: set the run's Param exchange_rate or the Airflow Variable " \
-           'mip_exchange_rates (e.g. {"EUR:GBP": 1.0})' in summary_text(scope, result, Decimal(24), "r")
+    assert (
+        "no exchange rate is configured: set the run's Param exchange_rate or the Airflow Variable "
+        'mip_exchange_rates (e.g. {"EUR:GBP": 1.0})' in summary_text(scope, result, Decimal(24), "r")
+    )
 
 
 def test_no_accepted_offer_means_nothing_to_verify():

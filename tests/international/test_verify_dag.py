@@ -28,8 +28,11 @@ def verify(run_dag, dagbag, bil_sandbox, fresh, monkeypatch):
     def run(dag_id: str, **params):
         bil_sandbox.admin("POST", "reset-rate-limits")
         dag_run = run_dag(dag_id, conf={**DEFAULTS, **params})
-        timings = {ti.task_id: round((ti.end_date - ti.start_date).total_seconds(), 2)
-                   for ti in dag_run.get_task_instances() if ti.start_date and ti.end_date}
+        timings = {
+            ti.task_id: round((ti.end_date - ti.start_date).total_seconds(), 2)
+            for ti in dag_run.get_task_instances()
+            if ti.start_date and ti.end_date
+        }
         print(f"{dag_id} {params}: {(dag_run.end_date - dag_run.start_date).total_seconds():.1f}s {timings}")
         return dag_run
 
@@ -43,8 +46,10 @@ def run_row(db, dag_run) -> dict:
 
 
 def offers(db, dag_run) -> dict[str, tuple]:
-    rows = db.execute("SELECT sku, status, cause, local_price, price_ratio FROM mip.international_offers "
-                      "WHERE run_id = %s", (dag_run.run_id,)).fetchall()
+    rows = db.execute(
+        "SELECT sku, status, cause, local_price, price_ratio FROM mip.international_offers WHERE run_id = %s",
+        (dag_run.run_id,),
+    ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
 
@@ -85,11 +90,15 @@ def test_with_bil_off_the_offers_are_missing_not_configured_and_the_run_fails(ve
     run = run_row(db, dag_run)
     assert (run["status"], run["present"], run["bil_not_configured"], run["not_copied_yet"]) == ("failed", 0, 5, 0)
     assert set(offers(db, dag_run).values()) == {("missing", "bil_not_configured", None, None)}
-    assert ("none of the 5 offers accepted on IT more than 24 h ago was copied to ES: Build International Listings "
-            "is not configured for IT -> ES") in run["summary"]
+    assert (
+        "none of the 5 offers accepted on IT more than 24 h ago was copied to ES: Build International Listings "
+        "is not configured for IT -> ES"
+    ) in run["summary"]
     out = capfd.readouterr()
-    assert ("offers of IT are not being copied to ES for account 'demo'. Fix: configure Build International "
-            "Listings in Seller Central") in out.out + out.err
+    assert (
+        "offers of IT are not being copied to ES for account 'demo'. Fix: configure Build International "
+        "Listings in Seller Central"
+    ) in out.out + out.err
 
 
 def test_recent_offers_are_not_copied_yet_and_a_minority_missing_later_warns(verify, bil_sandbox, db):
@@ -103,7 +112,8 @@ def test_recent_offers_are_not_copied_yet_and_a_minority_missing_later_warns(ver
         run = run_row(db, first)
         assert (run["status"], run["present"], run["not_copied_yet"], run["bil_not_configured"]) == ("ok", 4, 3, 0)
         assert {sku: row[:2] for sku, row in offers(db, first).items() if sku in new} == {
-            sku: ("missing", "not_copied_yet") for sku in new}
+            sku: ("missing", "not_copied_yet") for sku in new
+        }
 
         # a day later (publishing patched them since, moving updated_at): still missing, now due
         accept(db, new, "24.90", accepted_hours_ago=25)
@@ -117,8 +127,9 @@ def test_recent_offers_are_not_copied_yet_and_a_minority_missing_later_warns(ver
         accept(db, new, "25.90", accepted_hours_ago=1)
         again = verify(FR)
         assert run_row(db, again)["bil_not_configured"] == 3
-        since = db.execute("SELECT max(main_accepted_since) FROM mip.international_offers WHERE run_id = %s",
-                           (again.run_id,)).fetchone()[0]
+        since = db.execute(
+            "SELECT max(main_accepted_since) FROM mip.international_offers WHERE run_id = %s", (again.run_id,)
+        ).fetchone()[0]
         assert since < datetime.now(UTC) - timedelta(hours=24)
     finally:
         set_bil(bil_sandbox, "FR", True)
@@ -141,5 +152,6 @@ def test_a_wrong_exchange_rate_param_fails_before_anything_is_requested(verify, 
     assert states["request_listings"] == "failed" and states["compare"] != "success"
     out = capfd.readouterr()
     assert "channel fr: exchange_rate is 1.2 but both channels sell in EUR; leave exchange_rate empty" in (
-        out.out + out.err)
+        out.out + out.err
+    )
     assert db.execute("SELECT count(*) FROM mip.international_runs").fetchone()[0] == 0

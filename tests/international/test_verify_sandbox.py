@@ -33,12 +33,24 @@ def requested(db, gateway, channel, run_id: str, settings, report_id: str | None
 
     report_id = report_id or request_report(gateway, channel)
     key = RunKey(channel.id, run_id, "test_verify")
-    start_run(db, key, main_channel_id="it", account_id="demo", seller_id=DEMO,
-              marketplace_id=channel.marketplace.marketplace_id, main_marketplace_id=IT.marketplace.marketplace_id,
-              currency=channel.marketplace.currency, main_currency="EUR", settings=settings, report_id=report_id)
+    start_run(
+        db,
+        key,
+        main_channel_id="it",
+        account_id="demo",
+        seller_id=DEMO,
+        marketplace_id=channel.marketplace.marketplace_id,
+        main_marketplace_id=IT.marketplace.marketplace_id,
+        currency=channel.marketplace.currency,
+        main_currency="EUR",
+        settings=settings,
+        report_id=report_id,
+    )
     db.commit()
-    wait_for(lambda: get_report(gateway, channel.country, report_id)["processingStatus"] == "DONE",
-             what=f"report {report_id}")
+    wait_for(
+        lambda: get_report(gateway, channel.country, report_id)["processingStatus"] == "DONE",
+        what=f"report {report_id}",
+    )
     return key, report_id
 
 
@@ -60,11 +72,13 @@ def test_prices_in_the_local_currency_against_the_main_channel_converted(gb_enab
     db.commit()
     assert result.verdict == "ok" and result.present == 3
     assert {(o.local_price, o.converted_main_price, o.price_ratio) for o in result.offers} == {
-        (Decimal("25.5"), Decimal("25.5000"), Decimal("1.0000"))}  # Amazon converted 30 EUR at 0.85
+        (Decimal("25.5"), Decimal("25.5000"), Decimal("1.0000"))
+    }  # Amazon converted 30 EUR at 0.85
     assert "Prices in GB (GBP) vs IT converted at 1 EUR = 0.85 GBP: median ratio 1.000 over 3 copies" in text
     assert "Reading: copies in GB sell at IT's prices" in text
-    stored = db.execute("SELECT median_ratio, exchange_rate, summary FROM mip.international_runs WHERE run_id = 'gb-1'"
-                        ).fetchone()
+    stored = db.execute(
+        "SELECT median_ratio, exchange_rate, summary FROM mip.international_runs WHERE run_id = 'gb-1'"
+    ).fetchone()
     assert stored == (Decimal("1.0000"), Decimal("0.850000"), text)
 
     # at the seller's own (lower) rate the same copies read 6% dearer than on IT

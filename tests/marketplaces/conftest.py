@@ -95,8 +95,13 @@ def connection_extra(conn_id: str) -> dict | None:
 
 def app_credentials(sandbox) -> dict:
     demo = sandbox.account("demo")
-    return {"region": "eu", "lwa_client_id": demo["lwa_client_id"], "lwa_client_secret": demo["lwa_client_secret"],
-            "application_id": demo["application_id"], "endpoint": sandbox.base_url}
+    return {
+        "region": "eu",
+        "lwa_client_id": demo["lwa_client_id"],
+        "lwa_client_secret": demo["lwa_client_secret"],
+        "application_id": demo["application_id"],
+        "endpoint": sandbox.base_url,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -120,14 +125,17 @@ def _record_health(sandbox, mip_url: str, account_id: str) -> None:
 
     topology = parse_topology(TOPOLOGY, "channels.yaml")
     account = topology.account(account_id)
-    credentials = credentials_from_extra(account_id, sandbox_connection_extra(sandbox.base_url,
-                                                                              sandbox.account(account.seller_id)))
+    credentials = credentials_from_extra(
+        account_id, sandbox_connection_extra(sandbox.base_url, sandbox.account(account.seller_id))
+    )
     with connect(mip_url, autocommit=True) as conn:
         gateway = SpApiGateway(credentials, RateBudget(conn, account.seller_id), RetryPolicy(max_attempts=2))
         report = check_account(gateway, account, [c for c in topology.channels if c.account == account_id])
-        conn.execute("INSERT INTO mip.account_health (account_id, status, authorization_age_days, message, details)"
-                     " VALUES (%s, %s, %s, %s, %s)", (account_id, report.status, report.authorization_age_days,
-                                                       report.message, json.dumps(report.details())))
+        conn.execute(
+            "INSERT INTO mip.account_health (account_id, status, authorization_age_days, message, details)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (account_id, report.status, report.authorization_age_days, report.message, json.dumps(report.details())),
+        )
 
 
 def _one_dag_run() -> None:
@@ -156,23 +164,41 @@ def airflow_server(airflow_db, mp_sandbox, mip_url, tmp_path_factory):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_AMAZON")}
-    env.update({
-        "AIRFLOW_HOME": str(home / "airflow"),
-        "MIP_CHANNELS_FILE": str(topology),
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": base_url,
-        "AIRFLOW__API__SECRET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "AIRFLOW__API_AUTH__JWT_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home / "airflow"),
+            "MIP_CHANNELS_FILE": str(topology),
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": base_url,
+            "AIRFLOW__API__SECRET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "AIRFLOW__API_AUTH__JWT_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        }
+    )
     log_path = home / "api-server.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "airflow",
+                "api-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_healthy(process, base_url, log_path)
         yield AirflowServer(base_url, mp_sandbox, log_path)
@@ -218,9 +244,16 @@ def approve_on_amazon(sandbox, consent_url: str, account: str, country: str | No
     """Sign in on the sandbox's consent page as ``account`` and confirm; returns the callback URL."""
     params = {k: v[0] for k, v in parse_qs(urlsplit(consent_url).query).items()}
     seller = sandbox.account(account)
-    answer = httpx.post(f"{sandbox.base_url}/apps/authorize/consent", data={
-        **params, "email": seller["login_email"], "password": seller["login_password"],
-        "country": country or "IT", "action": "confirm"})
+    answer = httpx.post(
+        f"{sandbox.base_url}/apps/authorize/consent",
+        data={
+            **params,
+            "email": seller["login_email"],
+            "password": seller["login_password"],
+            "country": country or "IT",
+            "action": "confirm",
+        },
+    )
     assert answer.status_code == 302, answer.text
     return answer.headers["location"]
 

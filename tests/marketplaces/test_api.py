@@ -61,8 +61,9 @@ def test_a_viewer_sees_the_page_but_cannot_connect(airflow_server):
         page = viewer.get(f"{PREFIX}/")
         assert page.status_code == 200
         assert 'id="connect-main"' not in page.text and "needs permission to edit connection" in page.text
-        refused = viewer.post(f"{PREFIX}/connect", data={"action": "reset", "account_id": "demo",
-                                                          "csrf": csrf_of(viewer)})
+        refused = viewer.post(
+            f"{PREFIX}/connect", data={"action": "reset", "account_id": "demo", "csrf": csrf_of(viewer)}
+        )
         assert refused.status_code == 403
         assert "permission to edit its connection (amazon_sp_api_mp_demo)" in notice_of(refused.text)
 
@@ -72,8 +73,9 @@ def test_form_posts_need_the_csrf_token_and_our_origin(airflow_server):
         form = {"action": "reset", "account_id": "demo"}
         assert admin.post(f"{PREFIX}/connect", data=form).status_code == 403
         assert admin.post(f"{PREFIX}/connect", data={**form, "csrf": "forged"}).status_code == 403
-        evil = admin.post(f"{PREFIX}/connect", data={**form, "csrf": csrf_of(admin)},
-                          headers={"Origin": "http://evil.example"})
+        evil = admin.post(
+            f"{PREFIX}/connect", data={**form, "csrf": csrf_of(admin)}, headers={"Origin": "http://evil.example"}
+        )
         assert evil.status_code == 403
 
 
@@ -97,8 +99,10 @@ def test_connect_a_main_channel_then_the_state_cannot_be_replayed(airflow_server
         assert extra["refresh_token"] == sandbox.account("demo")["refresh_token"]  # the newest the sandbox issued
         assert extra["seller_id"] == "A1MIPDEMOSELLER" and extra["lwa_client_id"]
         assert datetime.fromisoformat(extra["authorization_date"]).date() == datetime.now(UTC).date()
-        history = db.execute("SELECT seller_id, source, actor FROM mip.account_credentials_history"
-                             " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1").fetchone()
+        history = db.execute(
+            "SELECT seller_id, source, actor FROM mip.account_credentials_history"
+            " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         assert history == ("A1MIPDEMOSELLER", "marketplaces-page", "admin")
         assert credentials_asset_events("demo") >= 1
 
@@ -113,15 +117,21 @@ def credentials_asset_events(account: str) -> int:
     from sqlalchemy import func, select
 
     with create_session() as session:
-        return session.scalar(select(func.count()).select_from(AssetEvent).join(
-            AssetModel, AssetModel.id == AssetEvent.asset_id).where(
-            AssetModel.uri == f"mip://accounts/{account}/credentials"))
+        return session.scalar(
+            select(func.count())
+            .select_from(AssetEvent)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.uri == f"mip://accounts/{account}/credentials")
+        )
 
 
 def test_switch_accounts_and_back_keeps_the_history(airflow_server, db):
     sandbox = airflow_server.sandbox
-    sandbox.admin("POST", "accounts", json={"account": "successor", "seller_id": "A4MIPSUCCESSOR1",
-                                            "participating": ["IT", "DE", "FR", "ES"]})
+    sandbox.admin(
+        "POST",
+        "accounts",
+        json={"account": "successor", "seller_id": "A4MIPSUCCESSOR1", "participating": ["IT", "DE", "FR", "ES"]},
+    )
     with airflow_server.client("admin") as admin:
         consent = start_consent(admin, action="reset", account_id="demo")  # make sure demo is connected as A1
         admin.get(approve_on_amazon(sandbox, consent, "demo"), follow_redirects=True)
@@ -139,8 +149,10 @@ def test_switch_accounts_and_back_keeps_the_history(airflow_server, db):
         consent = start_consent(admin, action="switch", account_id="demo", seller_id="A1MIPDEMOSELLER")
         back = admin.get(approve_on_amazon(sandbox, consent, "demo"), follow_redirects=True)
     assert "Seller ID switched A4MIPSUCCESSOR1 -> A1MIPDEMOSELLER" in notice_of(back.text)
-    history = db.execute("SELECT seller_id, old_seller_id FROM mip.account_credentials_history"
-                         " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 2").fetchall()
+    history = db.execute(
+        "SELECT seller_id, old_seller_id FROM mip.account_credentials_history"
+        " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 2"
+    ).fetchall()
     assert history == [("A1MIPDEMOSELLER", "A4MIPSUCCESSOR1"), ("A4MIPSUCCESSOR1", "A1MIPDEMOSELLER")]
     assert credentials_asset_events("demo") == events + 2  # the switch and the switch back
 
@@ -183,8 +195,9 @@ def test_the_callback_refuses_expired_foreign_and_tampered_states(airflow_server
         refused = admin.get(tampered)
         assert refused.status_code == 400 and notice_of(refused.text).startswith("bad_signature |")
 
-        db.execute("UPDATE mip.marketplace_authorizations SET expires_at = now() WHERE nonce = %s",
-                   (state.split(".")[1],))
+        db.execute(
+            "UPDATE mip.marketplace_authorizations SET expires_at = now() WHERE nonce = %s", (state.split(".")[1],)
+        )
         db.commit()
         expired = admin.get(callback)
         assert expired.status_code == 400 and notice_of(expired.text).startswith("expired |")
@@ -200,11 +213,16 @@ def test_wrong_seller_id_gets_the_private_window_advice(airflow_server):
     assert "private (incognito) window" in shown
 
 
-@pytest.mark.parametrize(("form", "expected"), [
-    ({"action": "main", "seller_id": "A1MIPDEMOSELLER", "country": "GB"}, "needs_topology | Add the channel"),
-    ({"action": "international", "seller_id": "A1MIPDEMOSELLER", "country": "FR", "linked_main": "de"},
-     "refused | Cannot connect this channel"),
-])
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ({"action": "main", "seller_id": "A1MIPDEMOSELLER", "country": "GB"}, "needs_topology | Add the channel"),
+        (
+            {"action": "international", "seller_id": "A1MIPDEMOSELLER", "country": "FR", "linked_main": "de"},
+            "refused | Cannot connect this channel",
+        ),
+    ],
+)
 def test_channels_the_topology_does_not_declare_are_not_connected(airflow_server, form, expected):
     with airflow_server.client("admin") as admin:
         answer = admin.post(f"{PREFIX}/connect", data={**form, "csrf": csrf_of(admin)})

@@ -21,12 +21,20 @@ from tests.conftest import ROOT
 from tests.marketplaces.conftest import PREFIX, connection_extra
 
 CHROMIUM = Path(os.environ.get("MIP_CHROMIUM", "/usr/bin/chromium"))  # Debian's; never a downloaded browser
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium is not installed ({CHROMIUM}): install it "
-                       "with `apt-get install -y chromium` to run the browser tests (.ci/run does it in CI)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Debian's chromium is not installed ({CHROMIUM}): install it "
+        "with `apt-get install -y chromium` to run the browser tests (.ci/run does it in CI)",
+    ),
 ]
 
 
@@ -36,8 +44,12 @@ def browser(tmp_path_factory):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
-            args=FLAGS, viewport={"width": 1440, "height": 1000})
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1440, "height": 1000},
+        )
         context.set_default_timeout(30_000)
         yield context
         context.close()
@@ -111,8 +123,10 @@ def test_connect_channels_through_amazon(browser, airflow_server, tmp_path):
     assert notice(page).startswith("Connected"), notice(page)
     assert "authorized" in page.locator("#account-demo .authorization").inner_text()
     stored = connection_extra("amazon_sp_api_mp_demo")
-    assert (stored["seller_id"], stored["refresh_token"]) == ("A1MIPDEMOSELLER", sandbox.account("demo")[
-        "refresh_token"])
+    assert (stored["seller_id"], stored["refresh_token"]) == (
+        "A1MIPDEMOSELLER",
+        sandbox.account("demo")["refresh_token"],
+    )
 
     # 2. the callback cannot be replayed
     replay = page.goto(callbacks[-1])
@@ -185,8 +199,16 @@ def test_the_connection_form_shows_the_amazon_sp_api_fields(browser, airflow_ser
     dialog.screenshot(path=tmp_path / "connection-form.png")
     update_docs_screenshot(tmp_path / "connection-form.png", ROOT / "docs" / "connection-form.png")
 
-    fields = ["Seller ID", "Region", "SP-API application id", "LWA client id", "LWA client secret", "Refresh token",
-              "Authorization date", "Endpoint override"]
+    fields = [
+        "Seller ID",
+        "Region",
+        "SP-API application id",
+        "LWA client id",
+        "LWA client secret",
+        "Refresh token",
+        "Authorization date",
+        "Endpoint override",
+    ]
     assert [label for label in labels if label in fields] == fields, labels
     assert not {"Host", "Port", "Login", "Password", "Schema"} & set(labels), labels
     assert dialog.locator("input[type=password]").count() == 2, "the LWA client secret and the refresh token"

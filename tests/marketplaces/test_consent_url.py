@@ -19,8 +19,12 @@ def test_amazon_consent_url_is_the_countrys_seller_central():
     url = consent_url(info(), "DE", APP, "v1.nonce.123.sig", CALLBACK)
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "sellercentral.amazon.de", "/apps/authorize/consent")
-    assert parse_qs(parts.query) == {"application_id": [APP], "state": ["v1.nonce.123.sig"], "version": ["beta"],
-                                     "redirect_uri": [CALLBACK]}
+    assert parse_qs(parts.query) == {
+        "application_id": [APP],
+        "state": ["v1.nonce.123.sig"],
+        "version": ["beta"],
+        "redirect_uri": [CALLBACK],
+    }
     assert urlsplit(consent_url(info(), "JP", APP, "s", CALLBACK)).netloc == "sellercentral.amazon.co.jp"
 
 

@@ -57,10 +57,17 @@ def test_a_channel_missing_from_the_topology_gets_a_validated_snippet():
     assert isinstance(result, resolve.NeedsTopology)
     assert result.problems == []
     added = yaml.safe_load(result.snippet)
-    assert added["accounts"] == [{"id": "acct_a9newseller01", "seller_id": "A9NEWSELLER01", "region": "eu",
-                                  "connection_id": "amazon_sp_api_acct_a9newseller01"}]
-    assert added["channels"] == [{"id": "pl", "account": "acct_a9newseller01", "country": "PL",
-                                  "role": "international", "linked_main": "de"}]
+    assert added["accounts"] == [
+        {
+            "id": "acct_a9newseller01",
+            "seller_id": "A9NEWSELLER01",
+            "region": "eu",
+            "connection_id": "amazon_sp_api_acct_a9newseller01",
+        }
+    ]
+    assert added["channels"] == [
+        {"id": "pl", "account": "acct_a9newseller01", "country": "PL", "role": "international", "linked_main": "de"}
+    ]
     # the snippet, added to the topology, is accepted
     raw = yaml.safe_load(TOPOLOGY)
     raw["accounts"] += added["accounts"]

@@ -13,8 +13,17 @@ KEY = states.derive_key("the api secret_key of this test")
 
 
 def issue(db, user: str = "admin", **kwargs) -> str:
-    token = states.issue(db, KEY, purpose="connect", account_id="demo", channel_id="it", seller_id="A1MIPDEMOSELLER",
-                         country="IT", user_name=user, **kwargs)
+    token = states.issue(
+        db,
+        KEY,
+        purpose="connect",
+        account_id="demo",
+        channel_id="it",
+        seller_id="A1MIPDEMOSELLER",
+        country="IT",
+        user_name=user,
+        **kwargs,
+    )
     db.commit()
     return token
 
@@ -29,7 +38,10 @@ def test_a_state_works_once(db):
     token = issue(db)
     authorization = states.consume(db, KEY, token, "admin")
     assert (authorization.account_id, authorization.channel_id, authorization.seller_id) == (
-        "demo", "it", "A1MIPDEMOSELLER")
+        "demo",
+        "it",
+        "A1MIPDEMOSELLER",
+    )
     assert refused(db, token) == "replayed"
 
 
@@ -54,8 +66,9 @@ def test_an_expired_state_is_refused(db):
     # the server-side expiry counts too (e.g. shortened after issuing)
     token = issue(db)
     nonce = token.split(".")[1]
-    db.execute("UPDATE mip.marketplace_authorizations SET expires_at = now() - interval '1 second' WHERE nonce = %s",
-               (nonce,))
+    db.execute(
+        "UPDATE mip.marketplace_authorizations SET expires_at = now() - interval '1 second' WHERE nonce = %s", (nonce,)
+    )
     db.commit()
     assert refused(db, token) == "expired"
 

@@ -14,8 +14,9 @@ with contextlib.suppress(ImportError):
     from tests.dags.conftest import dagbag, run_dag  # noqa: F401
 
 DEMO = "A1MIPDEMOSELLER"
-MIGRATION_TABLES = ("mip.migration_audit, mip.migration_plans, mip.migration_plan_headers, mip.migration_listings, "
-                    "mip.migration_inputs")
+MIGRATION_TABLES = (
+    "mip.migration_audit, mip.migration_plans, mip.migration_plan_headers, mip.migration_listings, mip.migration_inputs"
+)
 
 
 def seeded_truth(seed: int = 1):
@@ -95,11 +96,14 @@ def stage_report(db, gateway, channel_id: str, run_id: str) -> None:
 
     channel = load_topology().channel(channel_id)
     key = stage.RunKey(channel_id, run_id, "test_migration", "plan")
-    report_id = create_report(gateway, channel.country, "GET_MERCHANT_LISTINGS_ALL_DATA",
-                              [channel.marketplace.marketplace_id])
+    report_id = create_report(
+        gateway, channel.country, "GET_MERCHANT_LISTINGS_ALL_DATA", [channel.marketplace.marketplace_id]
+    )
     stage.record_input(db, key, "report", report_id=report_id)
-    report = wait_until(lambda: (r := get_report(gateway, channel.country, report_id))["processingStatus"] == "DONE"
-                        and r, what="the listings report")
+    report = wait_until(
+        lambda: (r := get_report(gateway, channel.country, report_id))["processingStatus"] == "DONE" and r,
+        what="the listings report",
+    )
     text = download_report(gateway, channel.country, report["reportDocumentId"])
     stage.stage(db, key, parse(text.encode("utf-8"), f"report {report_id}"))
     db.commit()

@@ -20,16 +20,33 @@ from tests.migration.conftest import (
 
 IT, DE = "mip_migrate_csv__it", "mip_migrate_csv__de"
 SENSORS = ("wait_listings", "wait_feeds", "verify_deleted")
-PLANNING = {"check_channel": "success", "request_listings": "success", "wait_listings": "success",
-            "stage_listings": "success", "gate_listings": "success", "choose": "success", "make_plan": "success",
-            "approve_plan": "skipped", "submit_deletes": "skipped", "wait_feeds": "skipped",
-            "apply_results": "skipped", "verify_deleted": "skipped", "finish": "skipped"}
+PLANNING = {
+    "check_channel": "success",
+    "request_listings": "success",
+    "wait_listings": "success",
+    "stage_listings": "success",
+    "gate_listings": "success",
+    "choose": "success",
+    "make_plan": "success",
+    "approve_plan": "skipped",
+    "submit_deletes": "skipped",
+    "wait_feeds": "skipped",
+    "apply_results": "skipped",
+    "verify_deleted": "skipped",
+    "finish": "skipped",
+}
 EXECUTING = ("submit_deletes", "wait_feeds", "apply_results", "verify_deleted")
 # Every run passes every Param and the defaults are put back after it: in-process dag.test() runs share the
 # DAG's Param objects, and Airflow's process_params writes a run's conf into them (Param.resolve sets
 # .value), so a value given once would stick to later runs, in other test modules too.
-DEFAULTS = {"dry_run": True, "max_delete_fraction": 0.2, "source": "report", "approve_plan_id": "",
-            "max_plan_age_days": 7, "actor": ""}
+DEFAULTS = {
+    "dry_run": True,
+    "max_delete_fraction": 0.2,
+    "source": "report",
+    "approve_plan_id": "",
+    "max_plan_age_days": 7,
+    "actor": "",
+}
 
 
 @pytest.fixture
@@ -49,8 +66,11 @@ def migrate(run_dag, dagbag, migration_sandbox, clean_migration, monkeypatch):
         finally:  # the session's DagBag is shared: leave its Params as they were
             for name, value in DEFAULTS.items():
                 params.get_param(name).value = value
-        timings = {ti.task_id: round((ti.end_date - ti.start_date).total_seconds(), 2)
-                   for ti in dag_run.get_task_instances() if ti.start_date and ti.end_date}
+        timings = {
+            ti.task_id: round((ti.end_date - ti.start_date).total_seconds(), 2)
+            for ti in dag_run.get_task_instances()
+            if ti.start_date and ti.end_date
+        }
         print(f"{dag_id} {conf}: {(dag_run.end_date - dag_run.start_date).total_seconds():.1f}s {timings}")
         return dag_run
 
@@ -58,13 +78,15 @@ def migrate(run_dag, dagbag, migration_sandbox, clean_migration, monkeypatch):
 
 
 def plan_of(db, dag_run) -> str:
-    return db.execute("SELECT plan_id FROM mip.migration_plan_headers WHERE run_id = %s",
-                      (dag_run.run_id,)).fetchone()[0]
+    return db.execute("SELECT plan_id FROM mip.migration_plan_headers WHERE run_id = %s", (dag_run.run_id,)).fetchone()[
+        0
+    ]
 
 
 @pytest.fixture
 def made_plan(migration_sandbox, make_gateway, clean_migration):
     """``made_plan(channel_id)``: a plan made from a fresh listings report without Airflow (set-up for approvals)."""
+
     def make(channel_id: str) -> str:
         gateway = make_gateway(migration_sandbox)
         return plan_from_report(clean_migration, gateway, channel_id, f"set-up-{channel_id}").plan_id
@@ -73,20 +95,30 @@ def made_plan(migration_sandbox, make_gateway, clean_migration):
 
 
 def statuses(db, plan_id: str) -> dict[str, str]:
-    return dict(db.execute("SELECT sku, status FROM mip.migration_plans WHERE plan_id = %s AND status <> 'excluded'",
-                           (plan_id,)).fetchall())
+    return dict(
+        db.execute(
+            "SELECT sku, status FROM mip.migration_plans WHERE plan_id = %s AND status <> 'excluded'", (plan_id,)
+        ).fetchall()
+    )
 
 
 def audit(db, plan_id: str) -> list[tuple]:
-    return db.execute("SELECT action, actor, message, details FROM mip.migration_audit WHERE plan_id = %s "
-                      "ORDER BY at, id", (plan_id,)).fetchall()
+    return db.execute(
+        "SELECT action, actor, message, details FROM mip.migration_audit WHERE plan_id = %s ORDER BY at, id", (plan_id,)
+    ).fetchall()
 
 
 def test_the_dag_has_the_params_and_steps(dagbag):
     dag = dagbag.get_dag(IT)
     assert dag.schedule is None
-    assert set(dag.params) == {"dry_run", "max_delete_fraction", "source", "approve_plan_id", "max_plan_age_days",
-                               "actor"}
+    assert set(dag.params) == {
+        "dry_run",
+        "max_delete_fraction",
+        "source",
+        "approve_plan_id",
+        "max_plan_age_days",
+        "actor",
+    }
     assert dag.params["dry_run"] is True and dag.params["max_delete_fraction"] == 0.2
     assert all(dag.params.get_param(name).description for name in dag.params)
     assert [t.task_id for t in dag.topological_sort()][:2] == ["check_channel", "request_listings"]
@@ -104,8 +136,9 @@ def test_a_dry_run_writes_the_plan_and_deletes_nothing(migrate, migration_sandbo
     plan_id = plan_of(db, dag_run)
     planned = {s for s, st in statuses(db, plan_id).items() if st == "planned"}
     assert planned == expected_planned("IT")
-    text = db.execute("SELECT summary_text FROM mip.migration_plan_headers WHERE plan_id = %s",
-                      (plan_id,)).fetchone()[0]
+    text = db.execute("SELECT summary_text FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)).fetchone()[
+        0
+    ]
     assert f"Planned for deletion: {len(planned)} listings" in text and f"approve_plan_id = {plan_id}" in text
     assert [a[:2] for a in audit(db, plan_id)] == [("planned", "dag_test")]
 
@@ -136,8 +169,9 @@ def test_the_fraction_gate_refuses_a_plan_and_its_approval(migrate, migration_sa
     dag_run = migrate(DE, max_delete_fraction=0.1)
     assert task_states(dag_run)["make_plan"] == "failed" and str(dag_run.state) == "failed"
     plan_id = plan_of(db, dag_run)
-    status, refusal, planned = db.execute("SELECT status, refusal, planned FROM mip.migration_plan_headers "
-                                          "WHERE plan_id = %s", (plan_id,)).fetchone()
+    status, refusal, planned = db.execute(
+        "SELECT status, refusal, planned FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)
+    ).fetchone()
     assert status == "refused" and planned == len(expected_planned("DE"))
     assert "more than max_delete_fraction (10%)" in refusal
     approved = migrate(DE, approve_plan_id=plan_id, dry_run=False, max_delete_fraction=0.5)
@@ -150,8 +184,10 @@ def test_the_fraction_gate_refuses_a_plan_and_its_approval(migrate, migration_sa
 def test_a_stale_plan_is_refused(migrate, made_plan, migration_sandbox, db):
     plan_id = made_plan("de")
     # too old
-    db.execute("UPDATE mip.migration_plan_headers SET created_at = created_at - interval '8 days' WHERE plan_id = %s",
-               (plan_id,))
+    db.execute(
+        "UPDATE mip.migration_plan_headers SET created_at = created_at - interval '8 days' WHERE plan_id = %s",
+        (plan_id,),
+    )
     db.commit()
     old = migrate(DE, approve_plan_id=plan_id, dry_run=False)
     assert task_states(old)["approve_plan"] == "failed" and str(old.state) == "failed"
@@ -161,9 +197,18 @@ def test_a_stale_plan_is_refused(migrate, made_plan, migration_sandbox, db):
     # a planned listing changed since (the seller retitled it)
     changed = sorted(s for s, st in statuses(db, plan_id).items() if st == "planned")[0]
     listing = sandbox_listings(migration_sandbox, "DE")[changed]
-    retitled = {"sku": changed, "item_name": listing["item_name"] + " NEU", "brand": listing["brand"],
-                "price": "10.00", "quantity": 1, **({"gtin": listing["gtin"], "gtin_type": listing["gtin_type"]}
-                                                    if listing["gtin"] else {"asin": listing["asin"]})}
+    retitled = {
+        "sku": changed,
+        "item_name": listing["item_name"] + " NEU",
+        "brand": listing["brand"],
+        "price": "10.00",
+        "quantity": 1,
+        **(
+            {"gtin": listing["gtin"], "gtin_type": listing["gtin_type"]}
+            if listing["gtin"]
+            else {"asin": listing["asin"]}
+        ),
+    }
     migration_sandbox.admin("POST", "listings/seed", json={"seller_id": DEMO, "country": "DE", "listings": [retitled]})
     before = sandbox_listings(migration_sandbox, "DE")
     stale = migrate(DE, approve_plan_id=plan_id, dry_run=False)
@@ -174,8 +219,9 @@ def test_a_stale_plan_is_refused(migrate, made_plan, migration_sandbox, db):
     assert sandbox_listings(migration_sandbox, "DE") == before, "a refused plan deletes nothing"
 
 
-def test_an_approved_plan_deletes_exactly_the_plan_and_a_fatal_feed_is_retried(migrate, made_plan, migration_sandbox,
-                                                                              db):
+def test_an_approved_plan_deletes_exactly_the_plan_and_a_fatal_feed_is_retried(
+    migrate, made_plan, migration_sandbox, db
+):
     sandbox = migration_sandbox
     before = sandbox_listings(sandbox, "IT")
     plan_id = made_plan("it")
@@ -191,13 +237,18 @@ def test_an_approved_plan_deletes_exactly_the_plan_and_a_fatal_feed_is_retried(m
     assert str(fatal.state) == "failed" and states["finish"] == "failed", states
     assert all(states[t] == "success" for t in ("approve_plan", *EXECUTING)), states
     assert set(statuses(db, plan_id).values()) == {"failed"}, "a FATAL feed leaves every SKU failed (retryable)"
-    issues = db.execute("SELECT DISTINCT issues -> 0 ->> 'code', issues -> 0 ->> 'message' FROM mip.migration_plans "
-                        "WHERE plan_id = %s AND status = 'failed'", (plan_id,)).fetchall()
-    assert len(issues) == 1 and issues[0][0] == "FATAL" and issues[0][1].startswith("4000005: Feed processing was "
-                                                                                    "aborted")
+    issues = db.execute(
+        "SELECT DISTINCT issues -> 0 ->> 'code', issues -> 0 ->> 'message' FROM mip.migration_plans "
+        "WHERE plan_id = %s AND status = 'failed'",
+        (plan_id,),
+    ).fetchall()
+    assert (
+        len(issues) == 1 and issues[0][0] == "FATAL" and issues[0][1].startswith("4000005: Feed processing was aborted")
+    )
     assert sandbox_listings(sandbox, "IT") == before
     assert db.execute("SELECT status FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)).fetchone() == (
-        "partial",)
+        "partial",
+    )
 
     again = migrate(IT, approve_plan_id=plan_id, dry_run=False)
     assert str(again.state) == "success", task_states(again)
@@ -205,15 +256,21 @@ def test_an_approved_plan_deletes_exactly_the_plan_and_a_fatal_feed_is_retried(m
     assert set(before) - set(after) == planned and set(after) <= set(before), "exactly the plan is deleted"
     assert set(statuses(db, plan_id).values()) == {"verified"}
     assert db.execute("SELECT status FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)).fetchone() == (
-        "completed",)
+        "completed",
+    )
     entries = audit(db, plan_id)
     assert [(a, who) for a, who, _, _ in entries] == [
-        ("planned", "tester"), ("approved", "dag_test"), ("executed", "dag_test"), ("approved", "dag_test"),
-        ("executed", "dag_test")]
+        ("planned", "tester"),
+        ("approved", "dag_test"),
+        ("executed", "dag_test"),
+        ("approved", "dag_test"),
+        ("executed", "dag_test"),
+    ]
     assert entries[2][3]["deleted"] == [] and set(entries[2][3]["failed"]) == planned
     assert sorted(entries[4][3]["deleted"]) == sorted(planned) and entries[4][3]["status"] == "completed"
-    feeds = db.execute("SELECT count(*), sum(message_count) FROM mip.feed_submissions WHERE dag_id = %s",
-                       (IT,)).fetchone()
+    feeds = db.execute(
+        "SELECT count(*), sum(message_count) FROM mip.feed_submissions WHERE dag_id = %s", (IT,)
+    ).fetchone()
     assert feeds == (2, 2 * len(planned)), "one DELETE feed per approving run, every planned SKU in each"
 
 
@@ -221,18 +278,41 @@ def cp1252_listings_file(path: Path, country: str, extra_lines: list[str] = ()) 
     """The seeded CSV-era listings of ``country`` as the seller's own flat file (Amazon's report columns)."""
     from sandbox.spapi.demo_listings import csv_era_listings
 
-    listings = next(rows for _, marketplace, rows in csv_era_listings(1)
-                    if marketplace == {"IT": "APJ6JRA9NG5V4", "DE": "A1PA6795UKMFR9"}[country])
-    header = ["seller-sku", "item-name", "price", "quantity", "asin1", "product-id-type", "product-id",
-              "fulfillment-channel", "status"]
+    listings = next(
+        rows
+        for _, marketplace, rows in csv_era_listings(1)
+        if marketplace == {"IT": "APJ6JRA9NG5V4", "DE": "A1PA6795UKMFR9"}[country]
+    )
+    header = [
+        "seller-sku",
+        "item-name",
+        "price",
+        "quantity",
+        "asin1",
+        "product-id-type",
+        "product-id",
+        "fulfillment-channel",
+        "status",
+    ]
     lines = ["\t".join(header)]
     for listing in listings:
         gtin = listing.get("gtin")
-        kind, product_id = ("3" if listing.get("gtin_type") == "upc" else "4", gtin) if gtin else ("1",
-                                                                                                   listing["asin"])
-        lines.append("\t".join([listing["sku"], listing["item_name"], listing["price"], str(listing["quantity"]),
-                                listing.get("asin") or "", kind, product_id,
-                                "AMAZON_EU" if listing["fulfillment"] == "AFN" else "DEFAULT", "Active"]))
+        kind, product_id = ("3" if listing.get("gtin_type") == "upc" else "4", gtin) if gtin else ("1", listing["asin"])
+        lines.append(
+            "\t".join(
+                [
+                    listing["sku"],
+                    listing["item_name"],
+                    listing["price"],
+                    str(listing["quantity"]),
+                    listing.get("asin") or "",
+                    kind,
+                    product_id,
+                    "AMAZON_EU" if listing["fulfillment"] == "AFN" else "DEFAULT",
+                    "Active",
+                ]
+            )
+        )
     lines.extend(extra_lines)
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     return path
@@ -240,8 +320,9 @@ def cp1252_listings_file(path: Path, country: str, extra_lines: list[str] = ()) 
 
 def test_a_latin1_flat_file_is_read_and_planned(migrate, db, tmp_path):
     accented = [t for t in seeded_truth() if t.country == "DE" and t.kind == "brand_title"]
-    file = cp1252_listings_file(tmp_path / "Bestandsbericht.txt", "DE",
-                                extra_lines=["SHORT-ROW\tKaffeemühle"])  # a row with missing fields
+    file = cp1252_listings_file(
+        tmp_path / "Bestandsbericht.txt", "DE", extra_lines=["SHORT-ROW\tKaffeemühle"]
+    )  # a row with missing fields
     dag_run = migrate(DE, source=str(file))
     assert str(dag_run.state) == "success", task_states(dag_run)
     plan_id = plan_of(db, dag_run)
@@ -249,22 +330,32 @@ def test_a_latin1_flat_file_is_read_and_planned(migrate, db, tmp_path):
     precision, recall = precision_recall(planned, expected_planned("DE"))
     print(f"\nde from a cp1252 flat file: {len(planned)} planned; precision {precision:.3f}, recall {recall:.3f}")
     assert (precision, recall) == (1.0, 1.0)
-    encoding, rows, rejected = db.execute("SELECT encoding, rows, rejected FROM mip.migration_inputs WHERE run_id = %s",
-                                          (dag_run.run_id,)).fetchone()
+    encoding, rows, rejected = db.execute(
+        "SELECT encoding, rows, rejected FROM mip.migration_inputs WHERE run_id = %s", (dag_run.run_id,)
+    ).fetchone()
     assert (encoding, rows, rejected) == ("cp1252", 333, 1)
-    titles = dict(db.execute("SELECT sku, item_name FROM mip.migration_listings WHERE run_id = %s AND sku = ANY(%s)",
-                             (dag_run.run_id, [t.sku for t in accented])).fetchall())
+    titles = dict(
+        db.execute(
+            "SELECT sku, item_name FROM mip.migration_listings WHERE run_id = %s AND sku = ANY(%s)",
+            (dag_run.run_id, [t.sku for t in accented]),
+        ).fetchall()
+    )
     umlauts = [t for t in titles.values() if any(c in t for c in "äöüßÄÖÜ")]
     assert umlauts, f"no accented title among {titles}"
-    line, field, rule = db.execute("SELECT line, field, rule FROM mip.rejected_rows WHERE run_id = %s AND source = "
-                                   "'migrate_csv:de:read'", (dag_run.run_id,)).fetchone()
+    line, field, rule = db.execute(
+        "SELECT line, field, rule FROM mip.rejected_rows WHERE run_id = %s AND source = 'migrate_csv:de:read'",
+        (dag_run.run_id,),
+    ).fetchone()
     assert (line, field, rule) == (334, "price", "column_count")
 
 
 def test_a_broken_file_fails_naming_the_line_and_column(migrate, tmp_path, capfd):
     file = tmp_path / "broken.txt"
-    file.write_bytes("seller-sku\titem-name\tfulfillment-channel\nA-1\tTè verde\tDEFAULT\nA-2\t".encode()
-                     + "Caffè".encode("latin-1") + b"\tDEFAULT\n")
+    file.write_bytes(
+        "seller-sku\titem-name\tfulfillment-channel\nA-1\tTè verde\tDEFAULT\nA-2\t".encode()
+        + "Caffè".encode("latin-1")
+        + b"\tDEFAULT\n"
+    )
     dag_run = migrate(IT, source=str(file))
     states = task_states(dag_run)
     assert states["stage_listings"] == "failed" and states["make_plan"] != "success"

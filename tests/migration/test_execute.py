@@ -30,8 +30,9 @@ def execute_once(db, gateway, sandbox, run: execute.Execution) -> execute.Finish
     return execute.finish(db, run, approved_by="ops@example")
 
 
-def test_partial_acceptance_is_reported_per_sku_and_finished_by_approving_again(migration_sandbox, make_gateway,
-                                                                                 clean_migration):
+def test_partial_acceptance_is_reported_per_sku_and_finished_by_approving_again(
+    migration_sandbox, make_gateway, clean_migration
+):
     db, sandbox = clean_migration, migration_sandbox
     gateway = make_gateway(sandbox)
     topology = load_topology()
@@ -55,7 +56,8 @@ def test_partial_acceptance_is_reported_per_sku_and_finished_by_approving_again(
     assert set(first.failed) | set(first.deleted_this_run) == planned
     assert all(issues[0]["code"] == "4000003" and issues[0]["severity"] == "ERROR" for issues in first.failed.values())
     assert "could not be deleted" in first.message(plan_id, "de") and "approve_plan_id = " + plan_id in first.message(
-        plan_id, "de")
+        plan_id, "de"
+    )
     after_first = sandbox_listings(sandbox, "DE")
     assert set(before) - set(after_first) == set(first.deleted_this_run)
 

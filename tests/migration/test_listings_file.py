@@ -8,8 +8,17 @@ import pytest
 from mip.migration.listings_file import ListingsFileError, parse
 from mip.migration.normalise import gtin_key
 
-REPORT_HEADER = ["item-name", "seller-sku", "price", "quantity", "asin1", "product-id-type", "product-id",
-                 "fulfillment-channel", "status"]
+REPORT_HEADER = [
+    "item-name",
+    "seller-sku",
+    "price",
+    "quantity",
+    "asin1",
+    "product-id-type",
+    "product-id",
+    "fulfillment-channel",
+    "status",
+]
 
 
 def tsv(rows: list[list[str]], header: list[str] = REPORT_HEADER) -> str:
@@ -17,12 +26,32 @@ def tsv(rows: list[list[str]], header: list[str] = REPORT_HEADER) -> str:
 
 
 def test_a_latin1_file_with_accented_titles_parses():
-    text = tsv([
-        ["Tè verde Caffè Aurora Plus 880, colore nero", "CSV-1", "9.90", "3", "", "4", "8087000037948", "DEFAULT",
-         "Active"],
-        ["Kabellose Kopfhörer – Größe M", "CSV-2", "19.90", "1", "B0CABCDEFG", "1", "B0CABCDEFG", "AMAZON_EU",
-         "Active"],
-    ])
+    text = tsv(
+        [
+            [
+                "Tè verde Caffè Aurora Plus 880, colore nero",
+                "CSV-1",
+                "9.90",
+                "3",
+                "",
+                "4",
+                "8087000037948",
+                "DEFAULT",
+                "Active",
+            ],
+            [
+                "Kabellose Kopfhörer – Größe M",
+                "CSV-2",
+                "19.90",
+                "1",
+                "B0CABCDEFG",
+                "1",
+                "B0CABCDEFG",
+                "AMAZON_EU",
+                "Active",
+            ],
+        ]
+    )
     parsed = parse(text.encode("cp1252"), "listings.txt")
     assert parsed.encoding == "cp1252" and parsed.delimiter == "\t" and not parsed.problems
     rows = parsed.frame.set_index("sku")
@@ -40,8 +69,10 @@ def test_bytes_cp1252_leaves_undefined_are_read_as_latin1():
 
 
 def test_a_comma_separated_utf8_file_with_bom_quotes_and_template_column_names():
-    text = ('\ufeffitem_sku,title,brand_name,external_product_id,external_product_id_type,fulfillment_center_id\n'
-            'OLD-1,"Padella, antiaderente ""Pro""",Lumera, 0 36000 29145 2 ,UPC,DEFAULT\n')
+    text = (
+        "\ufeffitem_sku,title,brand_name,external_product_id,external_product_id_type,fulfillment_center_id\n"
+        'OLD-1,"Padella, antiaderente ""Pro""",Lumera, 0 36000 29145 2 ,UPC,DEFAULT\n'
+    )
     parsed = parse(text.encode("utf-8"), "template.csv")
     assert parsed.encoding == "utf-8-sig" and parsed.delimiter == "," and not parsed.problems
     row = parsed.frame.iloc[0]
@@ -52,8 +83,13 @@ def test_a_comma_separated_utf8_file_with_bom_quotes_and_template_column_names()
 def test_a_file_mixing_encodings_names_the_line_and_column():
     good = "Tè verde".encode()  # UTF-8 on line 2
     bad = "Caffè".encode("latin-1")  # Latin-1 on line 3
-    data = ("\t".join(REPORT_HEADER) + "\n").encode() + good + b"\tCSV-1\t1\t1\t\t\t\tDEFAULT\tActive\n" + bad + \
-        b"\tCSV-2\t1\t1\t\t\t\tDEFAULT\tActive\n"
+    data = (
+        ("\t".join(REPORT_HEADER) + "\n").encode()
+        + good
+        + b"\tCSV-1\t1\t1\t\t\t\tDEFAULT\tActive\n"
+        + bad
+        + b"\tCSV-2\t1\t1\t\t\t\tDEFAULT\tActive\n"
+    )
     with pytest.raises(ListingsFileError) as error:
         parse(data, "mixed.txt")
     assert "mixed.txt: line 3, column 5 (field item-name): byte 0xE8 is not valid UTF-8" in str(error.value)
@@ -72,8 +108,7 @@ def test_a_column_named_twice_is_refused():
 
 
 def test_a_row_with_missing_fields_is_a_row_problem_with_line_and_column():
-    text = tsv([["A", "CSV-1", "1", "1", "", "", "", "DEFAULT", "Active"],
-                ["B", "CSV-2", "1", "1", "", ""]])
+    text = tsv([["A", "CSV-1", "1", "1", "", "", "", "DEFAULT", "Active"], ["B", "CSV-2", "1", "1", "", ""]])
     parsed = parse(text.encode(), "short.txt")
     assert list(parsed.frame["sku"]) == ["CSV-1"]
     [problem] = parsed.problems

@@ -16,33 +16,48 @@ def ean13(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-KNIFE, PAN, TEA, LAMP_A, LAMP_B, PLAIN = (ean13("800100000001"), ean13("400100000002"), ean13("808700000003"),
-                                         ean13("800100000004"), ean13("800100000005"), ean13("800100000006"))
+KNIFE, PAN, TEA, LAMP_A, LAMP_B, PLAIN = (
+    ean13("800100000001"),
+    ean13("400100000002"),
+    ean13("808700000003"),
+    ean13("800100000004"),
+    ean13("800100000005"),
+    ean13("800100000006"),
+)
 UPC = "036000291452"  # a UPC-12; the supplier file stores it as EAN-13 0036000291452
 OTHER = ean13("590123412345")
 
 
 def catalog(mip_listings: list[tuple[str, str, str]] = ()) -> Catalog:
-    products = pd.DataFrame([
-        ("V1000001", KNIFE, "Lumera"), ("V1000002", PAN, "Ferrum"), ("G1000003", TEA, "Tea Garden"),
-        ("V1000004", LAMP_A, "Lumera"), ("V1000005", LAMP_B, "Lumera"), ("V1000006", "0" + UPC, "Acme"),
-        ("V1000007", PLAIN, "Nordhaus"), ("V1000008", "8001000000081", "Lumera"),  # a wrong check digit
-    ], columns=["reference", "ean", "brand"])
-    titles = pd.DataFrame([
-        ("V1000001", "it", "Coltello da cuoco Lumera Pro 220, colore verde"),
-        ("V1000001", "de", "Lumera Kochmesser Pro 220, Farbe Grün"),
-        ("V1000002", "it", "Padella antiaderente Ferrum Eco 40, colore rosso"),
-        ("G1000003", "it", "Tè verde Tea Garden Plus 880, colore nero"),
-        ("V1000004", "it", "Lampada da tavolo Lumera Lite 10, colore blu"),
-        ("V1000005", "it", "Lampada da tavolo Lumera Lite 10, colore blu"),
-        ("V1000006", "it", "Bottiglia Acme 500"),
-        ("V1000007", "it", "Cuscino memory 60 x 40"),  # a title without the brand
-        ("V1000008", "it", "Tagliere Lumera Eco 30"),
-    ], columns=["reference", "language", "name"])
-    candidates = {r: None for r in ("V1000001", "V1000002", "V1000004", "V1000005", "V1000006", "V1000007",
-                                    "V1000008")}
-    return Catalog(products, titles, candidates,
-                   pd.DataFrame(list(mip_listings), columns=["sku", "reference", "asin"]))
+    products = pd.DataFrame(
+        [
+            ("V1000001", KNIFE, "Lumera"),
+            ("V1000002", PAN, "Ferrum"),
+            ("G1000003", TEA, "Tea Garden"),
+            ("V1000004", LAMP_A, "Lumera"),
+            ("V1000005", LAMP_B, "Lumera"),
+            ("V1000006", "0" + UPC, "Acme"),
+            ("V1000007", PLAIN, "Nordhaus"),
+            ("V1000008", "8001000000081", "Lumera"),  # a wrong check digit
+        ],
+        columns=["reference", "ean", "brand"],
+    )
+    titles = pd.DataFrame(
+        [
+            ("V1000001", "it", "Coltello da cuoco Lumera Pro 220, colore verde"),
+            ("V1000001", "de", "Lumera Kochmesser Pro 220, Farbe Grün"),
+            ("V1000002", "it", "Padella antiaderente Ferrum Eco 40, colore rosso"),
+            ("G1000003", "it", "Tè verde Tea Garden Plus 880, colore nero"),
+            ("V1000004", "it", "Lampada da tavolo Lumera Lite 10, colore blu"),
+            ("V1000005", "it", "Lampada da tavolo Lumera Lite 10, colore blu"),
+            ("V1000006", "it", "Bottiglia Acme 500"),
+            ("V1000007", "it", "Cuscino memory 60 x 40"),  # a title without the brand
+            ("V1000008", "it", "Tagliere Lumera Eco 30"),
+        ],
+        columns=["reference", "language", "name"],
+    )
+    candidates = {r: None for r in ("V1000001", "V1000002", "V1000004", "V1000005", "V1000006", "V1000007", "V1000008")}
+    return Catalog(products, titles, candidates, pd.DataFrame(list(mip_listings), columns=["sku", "reference", "asin"]))
 
 
 def listings(rows: list[list[str]]) -> pd.DataFrame:
@@ -56,16 +71,19 @@ def outcome(rows: list[list[str]], **catalog_kwargs) -> dict[str, dict]:
 
 
 def test_each_reason():
-    found = outcome([
-        ["OTHER-EAN", "COLTELLO DA CUOCO LUMERA PRO 220 - colore verde", "", "", "4", OTHER, "DEFAULT"],
-        ["OLD_v1000002_2019", "Padella del venditore", "", "", "4", ean13("590000000011"), "DEFAULT"],
-        ["SAME-GTIN", "whatever", "", "", "4", KNIFE, "DEFAULT"],
-        ["UPC", "Bottiglia", "", "", "3", " 0 36000 29145 2 ", "DEFAULT"],
-        ["REF-ONLY-V1000002", "Padella", "", "B0CAAAAAAA", "1", "B0CAAAAAAA", "DEFAULT"],
-        ["TITLE-ONLY", "Lumera Kochmesser Pro 220, Farbe Grün", "", "B0CBBBBBBB", "1", "B0CBBBBBBB", "DEFAULT"],
-        ["ON-ASIN", "Offer", "", "B0CMIPKNIF", "1", "B0CMIPKNIF", "DEFAULT"],
-        ["BAD-CATALOG-EAN", "Tagliere Lumera Eco 30", "", "", "4", "8001000000081", "DEFAULT"],
-    ], mip_listings=[("MIP-V1000001", "V1000001", "B0CMIPKNIF")])
+    found = outcome(
+        [
+            ["OTHER-EAN", "COLTELLO DA CUOCO LUMERA PRO 220 - colore verde", "", "", "4", OTHER, "DEFAULT"],
+            ["OLD_v1000002_2019", "Padella del venditore", "", "", "4", ean13("590000000011"), "DEFAULT"],
+            ["SAME-GTIN", "whatever", "", "", "4", KNIFE, "DEFAULT"],
+            ["UPC", "Bottiglia", "", "", "3", " 0 36000 29145 2 ", "DEFAULT"],
+            ["REF-ONLY-V1000002", "Padella", "", "B0CAAAAAAA", "1", "B0CAAAAAAA", "DEFAULT"],
+            ["TITLE-ONLY", "Lumera Kochmesser Pro 220, Farbe Grün", "", "B0CBBBBBBB", "1", "B0CBBBBBBB", "DEFAULT"],
+            ["ON-ASIN", "Offer", "", "B0CMIPKNIF", "1", "B0CMIPKNIF", "DEFAULT"],
+            ["BAD-CATALOG-EAN", "Tagliere Lumera Eco 30", "", "", "4", "8001000000081", "DEFAULT"],
+        ],
+        mip_listings=[("MIP-V1000001", "V1000001", "B0CMIPKNIF")],
+    )
     reasons = {sku: (r["reference"], r["reason"], r["status"]) for sku, r in found.items()}
     assert reasons == {
         "OTHER-EAN": ("V1000001", "other_ean", "planned"),
@@ -80,27 +98,55 @@ def test_each_reason():
     }
     evidence = found["OTHER-EAN"]["evidence"]
     assert evidence["matched_on"] == ["title"]
-    assert evidence["gtin"] == {"listing": OTHER, "listing_form": "EAN-13", "catalog": KNIFE, "catalog_form": "EAN-13",
-                                "same_product_number": False}
+    assert evidence["gtin"] == {
+        "listing": OTHER,
+        "listing_form": "EAN-13",
+        "catalog": KNIFE,
+        "catalog_form": "EAN-13",
+        "same_product_number": False,
+    }
     assert found["UPC"]["evidence"]["gtin"]["listing_form"] == "UPC-12"
     assert found["UPC"]["evidence"]["gtin"]["same_product_number"] is True
 
 
 def test_what_must_never_be_planned():
-    found = outcome([
-        ["MIP-V1000001", "Coltello da cuoco Lumera Pro 220, colore verde", "", "", "4", KNIFE, "DEFAULT"],
-        ["FBA", "Coltello da cuoco Lumera Pro 220, colore verde", "", "", "4", OTHER, "AMAZON_EU"],
-        ["GROCERY", "Tè verde Tea Garden Plus 880, colore nero", "", "", "4", TEA, "DEFAULT"],
-        ["CONFLICT", "Padella antiaderente Ferrum Eco 40, colore rosso", "", "", "4", KNIFE, "DEFAULT"],
-        ["SHARED-TITLE", "Lampada da tavolo Lumera Lite 10, colore blu", "", "", "4", ean13("590000000022"),
-         "DEFAULT"],
-        ["ANOTHER-BRAND", "Coltello da cuoco Lumera Pro 220, colore verde", "Generico", "", "4",
-         ean13("590000000033"), "DEFAULT"],
-        ["NO-BRAND-WORDS", "Cuscino memory 60 x 40", "", "", "4", ean13("590000000044"), "DEFAULT"],
-        ["NEAR-MISS", "Coltello da cuoco Lumera Pro 230, colore verde", "", "", "4", ean13("590000000055"),
-         "DEFAULT"],
-        ["XV1000001X", "Something", "", "", "4", ean13("590000000066"), "DEFAULT"],
-    ])
+    found = outcome(
+        [
+            ["MIP-V1000001", "Coltello da cuoco Lumera Pro 220, colore verde", "", "", "4", KNIFE, "DEFAULT"],
+            ["FBA", "Coltello da cuoco Lumera Pro 220, colore verde", "", "", "4", OTHER, "AMAZON_EU"],
+            ["GROCERY", "Tè verde Tea Garden Plus 880, colore nero", "", "", "4", TEA, "DEFAULT"],
+            ["CONFLICT", "Padella antiaderente Ferrum Eco 40, colore rosso", "", "", "4", KNIFE, "DEFAULT"],
+            [
+                "SHARED-TITLE",
+                "Lampada da tavolo Lumera Lite 10, colore blu",
+                "",
+                "",
+                "4",
+                ean13("590000000022"),
+                "DEFAULT",
+            ],
+            [
+                "ANOTHER-BRAND",
+                "Coltello da cuoco Lumera Pro 220, colore verde",
+                "Generico",
+                "",
+                "4",
+                ean13("590000000033"),
+                "DEFAULT",
+            ],
+            ["NO-BRAND-WORDS", "Cuscino memory 60 x 40", "", "", "4", ean13("590000000044"), "DEFAULT"],
+            [
+                "NEAR-MISS",
+                "Coltello da cuoco Lumera Pro 230, colore verde",
+                "",
+                "",
+                "4",
+                ean13("590000000055"),
+                "DEFAULT",
+            ],
+            ["XV1000001X", "Something", "", "", "4", ean13("590000000066"), "DEFAULT"],
+        ]
+    )
     assert {sku: (r["status"], r["excluded_because"]) for sku, r in found.items()} == {
         "FBA": ("excluded", "fba"),
         "GROCERY": ("excluded", "not_published"),
@@ -114,6 +160,5 @@ def test_what_must_never_be_planned():
 
 
 def test_a_brand_column_decides_for_the_title():
-    found = outcome([["SAME-BRAND", "Cuscino memory 60 x 40", "Nordhaus", "", "4", ean13("590000000077"),
-                      "DEFAULT"]])
+    found = outcome([["SAME-BRAND", "Cuscino memory 60 x 40", "Nordhaus", "", "4", ean13("590000000077"), "DEFAULT"]])
     assert (found["SAME-BRAND"]["reference"], found["SAME-BRAND"]["reason"]) == ("V1000007", "other_ean")

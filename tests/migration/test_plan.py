@@ -19,13 +19,21 @@ from tests.migration.conftest import (
 )
 
 # the reason each seeded kind must be planned with
-REASON_OF_KIND = {"other_ean": "other_ean", "same_gtin": "same_gtin", "upc_ean": "same_gtin",
-                  "sku_reference": "sku_reference", "brand_title": "brand_title", "same_asin": "same_asin"}
+REASON_OF_KIND = {
+    "other_ean": "other_ean",
+    "same_gtin": "same_gtin",
+    "upc_ean": "same_gtin",
+    "sku_reference": "sku_reference",
+    "brand_title": "brand_title",
+    "same_asin": "same_asin",
+}
 
 
 def plan_rows(db, plan_id: str) -> dict[str, tuple]:
-    rows = db.execute("SELECT sku, reference, reason, status, excluded_because, evidence FROM mip.migration_plans "
-                      "WHERE plan_id = %s", (plan_id,)).fetchall()
+    rows = db.execute(
+        "SELECT sku, reference, reason, status, excluded_because, evidence FROM mip.migration_plans WHERE plan_id = %s",
+        (plan_id,),
+    ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
 
@@ -39,9 +47,11 @@ def test_the_plan_finds_exactly_the_seeded_duplicates(channel_id, migration_sand
     expected = expected_planned(country)
     precision, recall = precision_recall(planned, expected)
     truth = {t.sku: t for t in seeded_truth() if t.country == country}
-    print(f"\n{channel_id}: {len(planned)} planned of {len(truth)} CSV-era listings; expected {len(expected)}; "
-          f"precision {precision:.3f}, recall {recall:.3f}; by reason {outcome.summary['by_reason']}; "
-          f"excluded {outcome.summary['excluded']}")
+    print(
+        f"\n{channel_id}: {len(planned)} planned of {len(truth)} CSV-era listings; expected {len(expected)}; "
+        f"precision {precision:.3f}, recall {recall:.3f}; by reason {outcome.summary['by_reason']}; "
+        f"excluded {outcome.summary['excluded']}"
+    )
     print(outcome.text)
     assert (precision, recall) == (1.0, 1.0), (sorted(planned - expected), sorted(expected - planned))
 
@@ -52,11 +62,13 @@ def test_the_plan_finds_exactly_the_seeded_duplicates(channel_id, migration_sand
         assert evidence["listing"]["sku"] == sku and evidence["catalog"]["reference"] == reference
     # the case the pipeline exists for: the same product under two EANs, with both EANs in the evidence
     two_eans = [rows[t.sku][4] for t in truth.values() if t.kind == "other_ean"]
-    assert two_eans and all(e["gtin"]["listing"] != e["gtin"]["catalog"] and not e["gtin"]["same_product_number"]
-                            for e in two_eans)
+    assert two_eans and all(
+        e["gtin"]["listing"] != e["gtin"]["catalog"] and not e["gtin"]["same_product_number"] for e in two_eans
+    )
     upc = [rows[t.sku][4]["gtin"] for t in truth.values() if t.kind == "upc_ean"]
-    assert upc and all((g["listing_form"], g["catalog_form"], g["same_product_number"]) == ("UPC-12", "EAN-13", True)
-                       for g in upc)
+    assert upc and all(
+        (g["listing_form"], g["catalog_form"], g["same_product_number"]) == ("UPC-12", "EAN-13", True) for g in upc
+    )
     # FBA duplicates are matched but never planned; duplicates of products the channel does not publish neither
     for t in truth.values():
         if t.kind == "fba_duplicate":
@@ -65,38 +77,66 @@ def test_the_plan_finds_exactly_the_seeded_duplicates(channel_id, migration_sand
             assert rows[t.sku][2:4] == ("excluded", "not_published"), t
         elif t.kind in ("near_miss", "unrelated"):
             assert t.sku not in rows, (t, rows.get(t.sku))
-    header = db.execute("SELECT status, planned, listings_total, summary_text, summary FROM "
-                        "mip.migration_plan_headers WHERE plan_id = %s", (outcome.plan_id,)).fetchone()
+    header = db.execute(
+        "SELECT status, planned, listings_total, summary_text, summary FROM "
+        "mip.migration_plan_headers WHERE plan_id = %s",
+        (outcome.plan_id,),
+    ).fetchone()
     assert header[:3] == ("ready", len(expected), len(truth))
     assert f"Planned for deletion: {len(expected)} listings" in header[3] and "other_ean" in header[3]
     assert header[4]["by_reason"] == dict(sorted(Counter(REASON_OF_KIND[truth[s].kind] for s in expected).items()))
 
 
-def test_mip_managed_listings_are_never_planned_and_their_asins_find_offers(migration_sandbox, make_gateway,
-                                                                             clean_migration):
+def test_mip_managed_listings_are_never_planned_and_their_asins_find_offers(
+    migration_sandbox, make_gateway, clean_migration
+):
     db = clean_migration
     sandbox = migration_sandbox
     # MIP published three catalog products in IT (one of them also has a CSV-era duplicate under its EAN)
     truth = [t for t in seeded_truth() if t.country == "IT"]
     same_gtin = next(t for t in truth if t.kind == "same_gtin")
-    products = {p[0]: p for p in db.execute(
-        "SELECT reference, ean, brand, names ->> 'it' FROM mip.supplier_products WHERE reference = ANY(%s) OR "
-        "reference IN (SELECT reference FROM mip.supplier_products WHERE category_path LIKE 'Home%%' AND stock > 5 "
-        "AND cost_price BETWEEN 5 AND 300 AND names ? 'it' ORDER BY reference DESC LIMIT 2)",
-        ([same_gtin.reference],)).fetchall()}
-    listings = [{"sku": f"MIP-{ref}", "item_name": name, "brand": brand, "gtin": ean, "gtin_type": "ean",
-                 "price": "49.90", "quantity": 5, "source": "mip"} for ref, ean, brand, name in products.values()]
+    products = {
+        p[0]: p
+        for p in db.execute(
+            "SELECT reference, ean, brand, names ->> 'it' FROM mip.supplier_products WHERE reference = ANY(%s) OR "
+            "reference IN (SELECT reference FROM mip.supplier_products WHERE category_path LIKE 'Home%%' AND stock > 5 "
+            "AND cost_price BETWEEN 5 AND 300 AND names ? 'it' ORDER BY reference DESC LIMIT 2)",
+            ([same_gtin.reference],),
+        ).fetchall()
+    }
+    listings = [
+        {
+            "sku": f"MIP-{ref}",
+            "item_name": name,
+            "brand": brand,
+            "gtin": ean,
+            "gtin_type": "ean",
+            "price": "49.90",
+            "quantity": 5,
+            "source": "mip",
+        }
+        for ref, ean, brand, name in products.values()
+    ]
     sandbox.admin("POST", "listings/seed", json={"seller_id": DEMO, "country": "IT", "listings": listings})
     live = sandbox_listings(sandbox, "IT")
     # mip.listings knows one of them (with its ASIN); the others only appear in the report
     first = listings[0]["sku"]
-    db.execute("INSERT INTO mip.listings (channel_id, sku, marketplace_id, reference, status, asin) VALUES "
-               "('it', %s, 'APJ6JRA9NG5V4', %s, 'ACCEPTED', %s)", (first, first[4:], live[first]["asin"]))
+    db.execute(
+        "INSERT INTO mip.listings (channel_id, sku, marketplace_id, reference, status, asin) VALUES "
+        "('it', %s, 'APJ6JRA9NG5V4', %s, 'ACCEPTED', %s)",
+        (first, first[4:], live[first]["asin"]),
+    )
     db.commit()
     # a CSV-era offer on the ASIN of a MIP listing, without a GTIN of its own
     other = next(s for s in (listings[1]["sku"], listings[2]["sku"]) if s[4:] != same_gtin.reference)
-    offer = {"sku": "CSV-IT-ON-MIP-ASIN", "item_name": "Offerta", "brand": products[other[4:]][2],
-             "asin": live[other]["asin"], "price": "39.90", "quantity": 2}
+    offer = {
+        "sku": "CSV-IT-ON-MIP-ASIN",
+        "item_name": "Offerta",
+        "brand": products[other[4:]][2],
+        "asin": live[other]["asin"],
+        "price": "39.90",
+        "quantity": 2,
+    }
     sandbox.admin("POST", "listings/seed", json={"seller_id": DEMO, "country": "IT", "listings": [offer]})
 
     outcome = plan_from_report(db, make_gateway(sandbox), "it", "mip-managed")
@@ -122,8 +162,11 @@ def test_planning_without_a_catalog_says_so(migration_sandbox, make_gateway, cle
     db.execute("DELETE FROM mip.supplier_products")  # rolled back below
     try:
         with pytest.raises(EmptyCatalog, match="load the supplier catalog first"):
-            build_plan(db, PlanContext(channel, topology.account_of(channel), "no-catalog", None, "tester"),
-                       max_delete_fraction=0.2)
+            build_plan(
+                db,
+                PlanContext(channel, topology.account_of(channel), "no-catalog", None, "tester"),
+                max_delete_fraction=0.2,
+            )
     finally:
         db.rollback()
     assert db.execute("SELECT count(*) FROM mip.supplier_products").fetchone()[0] > 4000

@@ -20,8 +20,19 @@ with contextlib.suppress(ImportError):
 SELLER_ID = "A1MIPTESTSELLER"
 PUBLISH_TABLES = "mip.stage_plan, mip.stage_price, mip.stage_offer, mip.listings, mip.supplier_products"
 SUPPLIER_COLUMNS = (
-    "reference", "ean", "brand", "category_path", "names", "descriptions", "images", "cost_price", "retail_price",
-    "vat_class", "stock", "content_hash", "removed_at",
+    "reference",
+    "ean",
+    "brand",
+    "category_path",
+    "names",
+    "descriptions",
+    "images",
+    "cost_price",
+    "retail_price",
+    "vat_class",
+    "stock",
+    "content_hash",
+    "removed_at",
 )
 
 
@@ -76,8 +87,10 @@ def insert_products(conn, rows: Iterable[dict[str, Any]]) -> None:
     with conn.cursor() as cur, cur.copy(statement) as copy:
         for row in rows:
             copy.write_row(
-                [json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict | list) else row[c]
-                 for c in SUPPLIER_COLUMNS]
+                [
+                    json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict | list) else row[c]
+                    for c in SUPPLIER_COLUMNS
+                ]
             )
 
 

@@ -13,8 +13,15 @@ from mip.quality.gate import GateError, GateFailed, run_gate
 from mip.quality.suites import SuiteError, load_suite
 from tests.publish.conftest import ean13
 
-GOOD = {"sku": "MIP-GOOD", "ean": ean13("800123456789"), "item_name": "Coltello", "brand": "Lumera",
-        "image_count": 2, "cost_price": 10.0, "quantity": 5}
+GOOD = {
+    "sku": "MIP-GOOD",
+    "ean": ean13("800123456789"),
+    "item_name": "Coltello",
+    "brand": "Lumera",
+    "image_count": 2,
+    "cost_price": 10.0,
+    "quantity": 5,
+}
 # one row failing each expectation of catalog_offer (rule -> row)
 OFFER_FAILURES = {
     "expect_column_values_to_match_regex(sku)": {"sku": "MIP-" + "X" * 37},
@@ -38,19 +45,34 @@ PRICE_FAILURES = {
 
 def offer_frame(extra_good: int = 0) -> pd.DataFrame:
     rows = [dict(GOOD, sku=f"MIP-GOOD{i}") for i in range(1 + extra_good)]
-    rows += [dict(GOOD, sku=f"MIP-BAD{i}", **change) if "sku" not in change else dict(GOOD, **change)
-             for i, change in enumerate(OFFER_FAILURES.values())]
+    rows += [
+        dict(GOOD, sku=f"MIP-BAD{i}", **change) if "sku" not in change else dict(GOOD, **change)
+        for i, change in enumerate(OFFER_FAILURES.values())
+    ]
     return pd.DataFrame(rows)
 
 
 def gate(db, suite, frame, *, threshold=0.05, run_id="run-1", source="test:gate", **kwargs):
-    return run_gate(db, suite, frame, key_column="sku", source=source, dag_id="test_dag", run_id=run_id,
-                    task_id="gate", max_failed_fraction=threshold, **kwargs)
+    return run_gate(
+        db,
+        suite,
+        frame,
+        key_column="sku",
+        source=source,
+        dag_id="test_dag",
+        run_id=run_id,
+        task_id="gate",
+        max_failed_fraction=threshold,
+        **kwargs,
+    )
 
 
 def rejected(db, source="test:gate", run_id="run-1") -> dict[str, list[tuple]]:
-    rows = db.execute("SELECT rule, record_key, field, value, message FROM mip.rejected_rows "
-                      "WHERE source = %s AND run_id = %s ORDER BY id", (source, run_id)).fetchall()
+    rows = db.execute(
+        "SELECT rule, record_key, field, value, message FROM mip.rejected_rows "
+        "WHERE source = %s AND run_id = %s ORDER BY id",
+        (source, run_id),
+    ).fetchall()
     by_rule: dict[str, list[tuple]] = {}
     for rule, *rest in rows:
         by_rule.setdefault(rule, []).append(tuple(rest))
@@ -58,8 +80,19 @@ def rejected(db, source="test:gate", run_id="run-1") -> dict[str, list[tuple]]:
 
 
 def test_gtin_checksum_is_vectorised_over_ean_upc_and_gtin():
-    values = pd.Series([ean13("800123456789"), "8001234567891", "036000291452", "96385074", "10036000291459",
-                        "12345", "80012345678a", None, " " + ean13("400638133393") + " "])
+    values = pd.Series(
+        [
+            ean13("800123456789"),
+            "8001234567891",
+            "036000291452",
+            "96385074",
+            "10036000291459",
+            "12345",
+            "80012345678a",
+            None,
+            " " + ean13("400638133393") + " ",
+        ]
+    )
     assert gtin_checksum(values).tolist() == [True, False, True, True, True, False, False, None, True]
 
 
@@ -82,8 +115,10 @@ def test_each_catalog_offer_expectation_rejects_its_row(db):
     message = str(failed.value)
     assert "gate catalog_offer: 10 of 11 rows (90.91%) failed, above the threshold of 5.00%" in message
     assert "Top failing expectations:" in message and "mip.rejected_rows (source 'test:gate'" in message
-    stored = db.execute("SELECT success, evaluated_rows, unexpected_rows, failing_expectations FROM "
-                        "mip.quality_results WHERE suite = 'catalog_offer' AND run_id = 'run-1'").fetchall()
+    stored = db.execute(
+        "SELECT success, evaluated_rows, unexpected_rows, failing_expectations FROM "
+        "mip.quality_results WHERE suite = 'catalog_offer' AND run_id = 'run-1'"
+    ).fetchall()
     assert len(stored) == 1
     success, evaluated, unexpected, failing = stored[0]
     assert (success, evaluated, unexpected) == (False, 11, 10)
@@ -109,8 +144,10 @@ def test_each_price_expectation_rejects_its_row(db):
     result = gate(db, "price", pd.DataFrame(rows), run_id="run-3", parameters={"max_price_change_percent": 50})
     found = rejected(db, run_id="run-3")
     assert set(found) == set(PRICE_FAILURES)
-    assert found["expect_column_pair_values_a_to_be_greater_than_b(price,floor_price)"][0][2] == \
-        "price=9.99, floor_price=10.5"
+    assert (
+        found["expect_column_pair_values_a_to_be_greater_than_b(price,floor_price)"][0][2]
+        == "price=9.99, floor_price=10.5"
+    )
     assert result.passing["sku"].tolist() == ["MIP-OK"]
     # the bound is a suite parameter: 80% passes when the channel allows 100%
     relaxed = gate(db, "price", pd.DataFrame(rows), run_id="run-3", parameters={"max_price_change_percent": 100})

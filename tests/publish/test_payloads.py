@@ -27,8 +27,16 @@ from mip.marketplaces import marketplace_for
 SHARED = Path("/work/shared/amazon-models")
 IT = ListingContext.for_marketplace(marketplace_for("IT"), handling_days=3)
 OFFER = {
-    "sku": "MIP-V1000001", "product_type": "KITCHEN", "language": "it", "item_name": "Coltello da cuoco Lumera",
-    "brand": "Lumera", "ean": "8001234567895", "asin": None, "list_price": 39.9, "price": 24.99, "quantity": 7,
+    "sku": "MIP-V1000001",
+    "product_type": "KITCHEN",
+    "language": "it",
+    "item_name": "Coltello da cuoco Lumera",
+    "brand": "Lumera",
+    "ean": "8001234567895",
+    "asin": None,
+    "list_price": 39.9,
+    "price": 24.99,
+    "quantity": 7,
     "description": "Coltello da cuoco Lumera. Lama in acciaio inox. Manico ergonomico!  Lavabile in lavastoviglie.",
     "images": [f"https://img.example/v/{i}.jpg" for i in range(1, 12)],
 }
@@ -51,26 +59,50 @@ def test_full_update_message_in_the_channels_language():
     assert valid(message)
     attributes = message["attributes"]
     assert message["operationType"] == "UPDATE" and message["productType"] == "KITCHEN"
-    assert attributes["item_name"] == [{"value": "Coltello da cuoco Lumera", "language_tag": "it_IT",
-                                        "marketplace_id": "APJ6JRA9NG5V4"}]
+    assert attributes["item_name"] == [
+        {"value": "Coltello da cuoco Lumera", "language_tag": "it_IT", "marketplace_id": "APJ6JRA9NG5V4"}
+    ]
     assert attributes["externally_assigned_product_identifier"][0] == {
-        "type": "ean", "value": "8001234567895", "marketplace_id": "APJ6JRA9NG5V4"}
+        "type": "ean",
+        "value": "8001234567895",
+        "marketplace_id": "APJ6JRA9NG5V4",
+    }
     assert [b["value"] for b in attributes["bullet_point"]] == [
-        "Lama in acciaio inox.", "Manico ergonomico!", "Lavabile in lavastoviglie."]
+        "Lama in acciaio inox.",
+        "Manico ergonomico!",
+        "Lavabile in lavastoviglie.",
+    ]
     assert attributes["main_product_image_locator"][0]["media_location"].endswith("/1.jpg")
     assert "other_product_image_locator_8" in attributes and "other_product_image_locator_9" not in attributes
     assert attributes["list_price"] == [{"currency": "EUR", "value_with_tax": 39.9, "marketplace_id": "APJ6JRA9NG5V4"}]
-    assert attributes["purchasable_offer"] == [{"currency": "EUR", "audience": "ALL", "our_price": [
-        {"schedule": [{"value_with_tax": 24.99}]}], "marketplace_id": "APJ6JRA9NG5V4"}]
+    assert attributes["purchasable_offer"] == [
+        {
+            "currency": "EUR",
+            "audience": "ALL",
+            "our_price": [{"schedule": [{"value_with_tax": 24.99}]}],
+            "marketplace_id": "APJ6JRA9NG5V4",
+        }
+    ]
     assert attributes["fulfillment_availability"] == [
-        {"fulfillment_channel_code": "DEFAULT", "quantity": 7, "lead_time_to_ship_max_days": 3}]
+        {"fulfillment_channel_code": "DEFAULT", "quantity": 7, "lead_time_to_ship_max_days": 3}
+    ]
     assert attributes["condition_type"] == [{"value": "new_new", "marketplace_id": "APJ6JRA9NG5V4"}]
     assert "merchant_suggested_asin" not in attributes
 
 
 def test_known_asin_fallback_language_and_upc():
-    message = update_message(IT, {**OFFER, "asin": "B000TEST01", "language": "en", "ean": "036000291452",
-                                  "images": [], "list_price": None, "description": None})
+    message = update_message(
+        IT,
+        {
+            **OFFER,
+            "asin": "B000TEST01",
+            "language": "en",
+            "ean": "036000291452",
+            "images": [],
+            "list_price": None,
+            "description": None,
+        },
+    )
     attributes = message["attributes"]
     assert valid(message)
     assert attributes["merchant_suggested_asin"] == [{"value": "B000TEST01", "marketplace_id": "APJ6JRA9NG5V4"}]
@@ -83,7 +115,9 @@ def test_offer_only_patch_and_delete():
     patch = patch_message(IT, "MIP-V1", "KITCHEN", 21.99, 0)
     assert valid(patch)
     assert [(p["op"], p["path"]) for p in patch["patches"]] == [
-        ("replace", "/attributes/purchasable_offer"), ("replace", "/attributes/fulfillment_availability")]
+        ("replace", "/attributes/purchasable_offer"),
+        ("replace", "/attributes/fulfillment_availability"),
+    ]
     assert patch["patches"][1]["value"][0]["quantity"] == 0
     assert valid(delete_message("MIP-V1")) and delete_message("MIP-V1") == {"sku": "MIP-V1", "operationType": "DELETE"}
 
@@ -91,8 +125,14 @@ def test_offer_only_patch_and_delete():
 @pytest.mark.parametrize(
     ("message", "problem"),
     [
-        ({"sku": "MIP-A", "operationType": "PATCH", "patches": [{"op": "replace", "path": "/attributes/x",
-                                                                 "value": [{}]}]}, "operationType 'PATCH'"),
+        (
+            {
+                "sku": "MIP-A",
+                "operationType": "PATCH",
+                "patches": [{"op": "replace", "path": "/attributes/x", "value": [{}]}],
+            },
+            "operationType 'PATCH'",
+        ),
         ({"sku": "MIP-A", "operationType": "UPDATE", "productType": "HOME", "attributes": {}}, "attributes"),
         ({"sku": "", "operationType": "DELETE"}, "sku"),
         ({"sku": "MIP-A", "operationType": "DELETE", "productType": "HOME"}, "operationType 'DELETE'"),
@@ -118,8 +158,11 @@ def test_an_invalid_message_is_left_out_of_the_document_and_reported():
 
 
 def test_document_header_utf8_bytes_and_whole_document_schema():
-    build = build_documents([update_message(IT, {**OFFER, "item_name": "Caffè Qualità – €"}), delete_message("MIP-X")],
-                            seller_id="A1MIPTESTSELLER", issue_locale="it_IT")
+    build = build_documents(
+        [update_message(IT, {**OFFER, "item_name": "Caffè Qualità – €"}), delete_message("MIP-X")],
+        seller_id="A1MIPTESTSELLER",
+        issue_locale="it_IT",
+    )
     (document,) = build.documents
     assert isinstance(document.body, bytes) and "Caffè Qualità – €".encode() in document.body
     parsed = json.loads(document.body.decode("utf-8"))
@@ -161,8 +204,11 @@ def test_the_byte_limit_is_exact_on_small_limits():
         build = build_documents(messages, seller_id="A1MIPTESTSELLER", issue_locale="it_IT", max_bytes=limit)
         assert all(len(d.body) < limit for d in build.documents)
         for document, following in zip(build.documents, build.documents[1:], strict=False):
-            extra = len(b',{"messageId":%d,' % (document.message_count + 1)) + len(compact(
-                delete_message(following.skus[0]))) - 1
+            extra = (
+                len(b',{"messageId":%d,' % (document.message_count + 1))
+                + len(compact(delete_message(following.skus[0])))
+                - 1
+            )
             assert len(document.body) + extra >= limit
     with pytest.raises(ValueError, match=r"alone .* does not fit"):
         build_documents(messages, seller_id="A1MIPTESTSELLER", issue_locale="it_IT", max_bytes=100)
@@ -170,7 +216,12 @@ def test_the_byte_limit_is_exact_on_small_limits():
 
 def test_bullet_points_and_the_sku_scheme():
     assert bullet_points("Titolo. Uno. Due? Tre! Quattro. Cinque. Sei.", "Titolo") == [
-        "Uno.", "Due?", "Tre!", "Quattro.", "Cinque."]
+        "Uno.",
+        "Due?",
+        "Tre!",
+        "Quattro.",
+        "Cinque.",
+    ]
     assert bullet_points(None) == [] and bullet_points("") == []
     assert sku_for("V1000001") == "MIP-V1000001" and is_mip_sku("MIP-V1") and not is_mip_sku("CSV-V1")
     assert reference_of("MIP-V1") == "V1"

@@ -50,17 +50,30 @@ def published(db, count: int = 20) -> None:
 
 def test_first_run_plans_a_full_update_per_product_and_the_payloads_are_valid(clean):
     db = clean
-    insert_products(db, [product("A"), product("B", cost_price=55.5), product("X", brand="Excluded"),
-                         product("Z", stock=0)])
+    insert_products(
+        db, [product("A"), product("B", cost_price=55.5), product("X", brand="Excluded"), product("Z", stock=0)]
+    )
     result = run_steps(db, "r1")
     assert result["selected"]["selected"] == 2 and planned(db, "r1") == {"MIP-A": "UPDATE", "MIP-B": "UPDATE"}
-    row = db.execute("SELECT price, quantity, product_type, offer_hash IS NOT NULL, payload_bytes > 100 "
-                     "FROM mip.stage_plan WHERE run_id = 'r1' AND sku = 'MIP-A'").fetchone()
+    row = db.execute(
+        "SELECT price, quantity, product_type, offer_hash IS NOT NULL, payload_bytes > 100 "
+        "FROM mip.stage_plan WHERE run_id = 'r1' AND sku = 'MIP-A'"
+    ).fetchone()
     assert (float(row[0]), row[1], row[2], row[3], row[4]) == (19.99, 20, "KITCHEN", True, True)
-    lineage = db.execute("SELECT rule_id, strategy, parameter, vat_percent, referral_fee_percent, floor_applied, "
-                         "rounding, cost_price FROM mip.stage_price WHERE run_id = 'r1' AND sku = 'MIP-A'").fetchone()
+    lineage = db.execute(
+        "SELECT rule_id, strategy, parameter, vat_percent, referral_fee_percent, floor_applied, "
+        "rounding, cost_price FROM mip.stage_price WHERE run_id = 'r1' AND sku = 'MIP-A'"
+    ).fetchone()
     assert [str(v) if not isinstance(v, bool | str) else v for v in lineage] == [
-        "default", "margin_on_cost", "30.0000", "22.000", "15.000", False, "up to ending 0.99", "10.00"]
+        "default",
+        "margin_on_cost",
+        "30.0000",
+        "22.000",
+        "15.000",
+        False,
+        "up to ending 0.99",
+        "10.00",
+    ]
     build = build_documents(iter_plan_messages(db, "it", "r1"), seller_id=SELLER_ID, issue_locale="it_IT")
     assert not build.invalid and build.documents[0].skus == ("MIP-A", "MIP-B")
     batches = plan_feed_batches(db, "it", "r1", seller_id=SELLER_ID, issue_locale="it_IT")
@@ -79,7 +92,11 @@ def test_feed_batches_are_sku_ranges_that_rebuild_exactly_one_document_each(clea
         messages = iter_plan_messages(db, "it", "r1", first_sku=batch.first_sku, last_sku=batch.last_sku)
         (document,) = iter_documents(messages, seller_id=SELLER_ID, issue_locale="it_IT", max_messages=6)
         assert (document.skus[0], document.skus[-1], document.message_count, len(document.body)) == (
-            batch.first_sku, batch.last_sku, batch.message_count, batch.size)
+            batch.first_sku,
+            batch.last_sku,
+            batch.message_count,
+            batch.size,
+        )
 
 
 def test_a_second_run_with_nothing_changed_plans_nothing(clean):
@@ -99,16 +116,18 @@ def test_cost_and_stock_changes_plan_offer_only_patches(clean):
     offer = {p["path"]: p["value"][0] for p in patches["MIP-P003"]["patches"]}
     assert offer["/attributes/purchasable_offer"]["our_price"][0]["schedule"][0]["value_with_tax"] == 29.99
     assert {p["path"]: p["value"][0] for p in patches["MIP-P007"]["patches"]}[
-        "/attributes/fulfillment_availability"] == {"fulfillment_channel_code": "DEFAULT", "quantity": 3,
-                                                     "lead_time_to_ship_max_days": 2}
+        "/attributes/fulfillment_availability"
+    ] == {"fulfillment_channel_code": "DEFAULT", "quantity": 3, "lead_time_to_ship_max_days": 2}
     assert result["plan"].update == 0
 
 
 def test_content_change_plans_a_full_update_and_a_new_product_too(clean):
     db = clean
     published(db)
-    db.execute("UPDATE mip.supplier_products SET names = jsonb_set(names, '{it}', '\"Coltello nuovo\"') "
-               "WHERE reference = 'P001'")
+    db.execute(
+        "UPDATE mip.supplier_products SET names = jsonb_set(names, '{it}', '\"Coltello nuovo\"') "
+        "WHERE reference = 'P001'"
+    )
     insert_products(db, [product("NEW")])
     run_steps(db, "second")
     assert planned(db, "second") == {"MIP-P001": "UPDATE", "MIP-NEW": "UPDATE"}
@@ -123,8 +142,10 @@ def test_products_that_left_the_catalog_or_the_selection_are_deleted(clean):
     db.execute("UPDATE mip.supplier_products SET brand = 'Excluded' WHERE reference = 'P004'")
     db.execute("UPDATE mip.supplier_products SET stock = 0 WHERE reference = 'P005'")
     # a listing MIP does not manage (CSV era) is never deleted
-    db.execute("INSERT INTO mip.listings (channel_id, sku, marketplace_id, status) VALUES "
-               "('it', 'CSV-OLD-1', 'APJ6JRA9NG5V4', 'ACTIVE')")
+    db.execute(
+        "INSERT INTO mip.listings (channel_id, sku, marketplace_id, status) VALUES "
+        "('it', 'CSV-OLD-1', 'APJ6JRA9NG5V4', 'ACTIVE')"
+    )
     result = run_steps(db, "second")
     assert planned(db, "second") == {"MIP-P002": "DELETE", "MIP-P004": "DELETE", "MIP-P005": "DELETE"}
     messages = list(iter_plan_messages(db, "it", "second"))
@@ -143,12 +164,20 @@ def test_rejected_rows_are_neither_updated_nor_deleted(clean):
     result = run_steps(db, "second")
     assert planned(db, "second") == {}
     assert result["offers"].failed_keys == ["MIP-P006"] and result["prices"].failed_keys == ["MIP-P008"]
-    rules = dict(db.execute("SELECT record_key, rule FROM mip.rejected_rows WHERE run_id = 'second' "
-                            "AND source LIKE 'publish:it:%'").fetchall())
-    assert rules == {"MIP-P006": "gtin_checksum(ean)",
-                     "MIP-P008": "expect_column_values_to_be_between(price_change_percent)"}
-    flags = dict(db.execute("SELECT sku, rejected FROM mip.stage_offer WHERE run_id = 'second' AND sku IN "
-                            "('MIP-P006', 'MIP-P001')").fetchall())
+    rules = dict(
+        db.execute(
+            "SELECT record_key, rule FROM mip.rejected_rows WHERE run_id = 'second' AND source LIKE 'publish:it:%'"
+        ).fetchall()
+    )
+    assert rules == {
+        "MIP-P006": "gtin_checksum(ean)",
+        "MIP-P008": "expect_column_values_to_be_between(price_change_percent)",
+    }
+    flags = dict(
+        db.execute(
+            "SELECT sku, rejected FROM mip.stage_offer WHERE run_id = 'second' AND sku IN ('MIP-P006', 'MIP-P001')"
+        ).fetchall()
+    )
     assert flags == {"MIP-P006": True, "MIP-P001": False}
 
 
@@ -167,8 +196,10 @@ def test_a_mass_delete_is_refused_unless_the_run_allows_it(clean):
 def test_one_percent_changed_plans_about_one_percent(clean):
     db = clean
     published(db, count=400)
-    db.execute("UPDATE mip.supplier_products SET cost_price = cost_price + 1 WHERE reference IN "
-               "('P010', 'P020', 'P030', 'P040')")
+    db.execute(
+        "UPDATE mip.supplier_products SET cost_price = cost_price + 1 WHERE reference IN "
+        "('P010', 'P020', 'P030', 'P040')"
+    )
     assert run_steps(db, "second")["plan"].messages == 4
 
 

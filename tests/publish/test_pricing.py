@@ -25,8 +25,12 @@ def settings(**values) -> PricingSettings:
 
 
 def offers(*rows: dict) -> pd.DataFrame:
-    base = {"category_path": "Home & Kitchen > Kitchen > Knives", "retail_price": 30.0, "vat_class": "standard",
-            "last_price": None}
+    base = {
+        "category_path": "Home & Kitchen > Kitchen > Knives",
+        "retail_price": 30.0,
+        "vat_class": "standard",
+        "last_price": None,
+    }
     frame = pd.DataFrame([{**base, **row} for row in rows])
     frame["sku"] = "MIP-" + frame["reference"]
     frame["last_price"] = frame["last_price"].astype(float)
@@ -46,8 +50,12 @@ def one(frame: pd.DataFrame, reference: str) -> dict:
     ],
 )
 def test_worked_examples_of_each_strategy(strategy, parameter, target_net, strategy_price, price, margin):
-    result = one(price_offers(offers({"reference": "A", "cost_price": 10.0}),
-                              settings(default=strategy, rounding={"ending": "0.99"}), IT), "A")
+    result = one(
+        price_offers(
+            offers({"reference": "A", "cost_price": 10.0}), settings(default=strategy, rounding={"ending": "0.99"}), IT
+        ),
+        "A",
+    )
     assert result["rule_id"] == "default" and result["strategy"] == strategy["strategy"]
     assert result["parameter"] == parameter
     assert result["target_net"] == pytest.approx(target_net, abs=1e-4)
@@ -87,12 +95,19 @@ def test_first_matching_rule_wins_then_the_default():
     pricing = settings(
         rules=[
             {"id": "hero", "when": {"references": ["H"]}, "strategy": "margin_on_cost", "percent": 50},
-            {"id": "knives", "when": {"categories": ["Home & Kitchen > Kitchen"]}, "strategy": "margin_on_cost",
-             "percent": 40},
-            {"id": "cheap", "when": {"price": {"basis": "cost", "max": 5}}, "strategy": "fixed_markup",
-             "amount": 3},
-            {"id": "pricey-rrp", "when": {"price": {"basis": "rrp", "min": 100}}, "strategy": "profit_on_price",
-             "percent": 20},
+            {
+                "id": "knives",
+                "when": {"categories": ["Home & Kitchen > Kitchen"]},
+                "strategy": "margin_on_cost",
+                "percent": 40,
+            },
+            {"id": "cheap", "when": {"price": {"basis": "cost", "max": 5}}, "strategy": "fixed_markup", "amount": 3},
+            {
+                "id": "pricey-rrp",
+                "when": {"price": {"basis": "rrp", "min": 100}},
+                "strategy": "profit_on_price",
+                "percent": 20,
+            },
         ]
     )
     frame = price_offers(
@@ -109,8 +124,15 @@ def test_first_matching_rule_wins_then_the_default():
         IT,
     )
     rules = frame.set_index("reference")["rule_id"].to_dict()
-    assert rules == {"H": "hero", "K": "knives", "C": "cheap", "E": "default", "R": "pricey-rrp", "N": "default",
-                     "W": "default"}
+    assert rules == {
+        "H": "hero",
+        "K": "knives",
+        "C": "cheap",
+        "E": "default",
+        "R": "pricey-rrp",
+        "N": "default",
+        "W": "default",
+    }
     assert one(frame, "H")["parameter"] == 50 and one(frame, "C")["strategy"] == "fixed_markup"
 
 
@@ -136,8 +158,11 @@ def test_vat_classes_category_fees_and_overrides():
 
 
 def test_price_change_against_the_last_accepted_price_is_recorded():
-    frame = price_offers(offers({"reference": "A", "cost_price": 10.0, "last_price": 10.0},
-                                {"reference": "B", "cost_price": 10.0}), settings(), IT)
+    frame = price_offers(
+        offers({"reference": "A", "cost_price": 10.0, "last_price": 10.0}, {"reference": "B", "cost_price": 10.0}),
+        settings(),
+        IT,
+    )
     assert one(frame, "A")["last_price"] == 10.0
     assert one(frame, "A")["price_change_percent"] == pytest.approx((19.42 - 10) / 10 * 100, abs=1e-3)
     assert pd.isna(one(frame, "B")["price_change_percent"])  # never published: nothing to compare
@@ -170,19 +195,28 @@ def test_vectorised_over_many_rows_with_lineage_for_every_price():
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ("pricing: {default: {strategy: fixed_markup, percent: 3}}",
-         "pricing.default: strategy fixed_markup takes amount (and no percent). Fix: write e.g."),
-        ("pricing: {default: {strategy: profit_on_price, percent: 100}}",
-         "must be below 100"),
-        ("pricing:\n  default: {strategy: margin_on_cost, percent: 3}\n  rules:\n"
-         "    - {id: a, when: {}, strategy: margin_on_cost, percent: 1}",
-         "pricing.rules[0] (id 'a').when: a rule needs at least one condition"),
-        ("pricing: {default: {strategy: margin_on_cost, percent: 3}, rounding: {ending: 0.99, step: 0.05}}",
-         "rounding takes ending or step, not both"),
-        ("pricing: {default: {strategy: margin_on_cost, percent: 3}, referral_fee_percent: 60}",
-         "referral_fee_percent"),
-        ("pricing: {default: {strategy: margin_on_cost, percent: 3}, roundng: {ending: 0.99}}",
-         "pricing.roundng: Extra inputs are not permitted"),
+        (
+            "pricing: {default: {strategy: fixed_markup, percent: 3}}",
+            "pricing.default: strategy fixed_markup takes amount (and no percent). Fix: write e.g.",
+        ),
+        ("pricing: {default: {strategy: profit_on_price, percent: 100}}", "must be below 100"),
+        (
+            "pricing:\n  default: {strategy: margin_on_cost, percent: 3}\n  rules:\n"
+            "    - {id: a, when: {}, strategy: margin_on_cost, percent: 1}",
+            "pricing.rules[0] (id 'a').when: a rule needs at least one condition",
+        ),
+        (
+            "pricing: {default: {strategy: margin_on_cost, percent: 3}, rounding: {ending: 0.99, step: 0.05}}",
+            "rounding takes ending or step, not both",
+        ),
+        (
+            "pricing: {default: {strategy: margin_on_cost, percent: 3}, referral_fee_percent: 60}",
+            "referral_fee_percent",
+        ),
+        (
+            "pricing: {default: {strategy: margin_on_cost, percent: 3}, roundng: {ending: 0.99}}",
+            "pricing.roundng: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_settings_errors_name_the_entry_and_the_fix(block, message):

@@ -32,11 +32,19 @@ def generated(count: int, seed: int) -> list[dict]:
     from sandbox.catalog import generate
 
     return [
-        product(p.reference, ean=p.ean.zfill(13), brand=p.brand, category_path=p.category,
-                names={k: v for k, v in p.names.items() if v},
-                descriptions={k: v for k, v in p.descriptions.items() if v},
-                images=p.images, cost_price=float(p.cost_price), retail_price=float(p.retail_price),
-                vat_class=p.vat_class, stock=int(p.stock))
+        product(
+            p.reference,
+            ean=p.ean.zfill(13),
+            brand=p.brand,
+            category_path=p.category,
+            names={k: v for k, v in p.names.items() if v},
+            descriptions={k: v for k, v in p.descriptions.items() if v},
+            images=p.images,
+            cost_price=float(p.cost_price),
+            retail_price=float(p.retail_price),
+            vat_class=p.vat_class,
+            stock=int(p.stock),
+        )
         for p in generate(count, seed=seed, bad_rows=False).products
     ]
 
@@ -56,8 +64,12 @@ def stage_key(dag_run) -> str:
 
 
 def plan_of(db, dag_run) -> dict[str, int]:
-    return dict(db.execute("SELECT operation, count(*) FROM mip.stage_plan WHERE channel_id = 'it' AND run_id = %s"
-                           " GROUP BY 1", (stage_key(dag_run),)).fetchall())
+    return dict(
+        db.execute(
+            "SELECT operation, count(*) FROM mip.stage_plan WHERE channel_id = 'it' AND run_id = %s GROUP BY 1",
+            (stage_key(dag_run),),
+        ).fetchall()
+    )
 
 
 def sandbox_listings(shop) -> dict[str, dict]:
@@ -85,16 +97,22 @@ def test_the_catalog_is_published_and_the_sandbox_holds_the_computed_prices(clea
     db.commit()
     dag_run = run_dag(DAG_ID, logical_date=Days().next())
     assert str(dag_run.state) == "success", states(dag_run)
-    priced = dict(db.execute("SELECT sku, price FROM mip.stage_price WHERE channel_id = 'it' AND run_id = %s"
-                             " AND NOT rejected", (stage_key(dag_run),)).fetchall())
+    priced = dict(
+        db.execute(
+            "SELECT sku, price FROM mip.stage_price WHERE channel_id = 'it' AND run_id = %s AND NOT rejected",
+            (stage_key(dag_run),),
+        ).fetchall()
+    )
     assert plan_of(db, dag_run) == {"UPDATE": len(priced)} and len(priced) > 60
     listings = sandbox_listings(shop)
     assert set(listings) == set(priced)
     assert all(sandbox_price(listings[sku]) == price for sku, price in priced.items())
     stored = dict(db.execute("SELECT status, count(*) FROM mip.listings WHERE channel_id = 'it' GROUP BY 1").fetchall())
     assert stored == {"ACCEPTED": len(priced)}
-    assert db.execute("SELECT record_key FROM mip.rejected_rows WHERE run_id = %s AND rule = 'gtin_checksum(ean)'",
-                      (stage_key(dag_run),)).fetchone() == ("MIP-BADEAN",)
+    assert db.execute(
+        "SELECT record_key FROM mip.rejected_rows WHERE run_id = %s AND rule = 'gtin_checksum(ean)'",
+        (stage_key(dag_run),),
+    ).fetchone() == ("MIP-BADEAN",)
     published.update(priced=priced, feeds=feeds(shop))
 
 
@@ -108,8 +126,9 @@ def test_a_rerun_sends_nothing(connected, run_dag, published, db):
 def test_a_cost_change_sends_only_patches_and_a_removed_product_is_deleted(connected, run_dag, published, db):
     skus = sorted(published["priced"])
     changed, removed = skus[:4], skus[4:6]
-    db.execute("UPDATE mip.supplier_products SET cost_price = cost_price + 3 WHERE 'MIP-' || reference = ANY(%s)",
-               (changed,))
+    db.execute(
+        "UPDATE mip.supplier_products SET cost_price = cost_price + 3 WHERE 'MIP-' || reference = ANY(%s)", (changed,)
+    )
     db.execute("UPDATE mip.supplier_products SET removed_at = now() WHERE 'MIP-' || reference = ANY(%s)", (removed,))
     db.commit()
     dag_run = run_dag(DAG_ID, logical_date=Days().next())
@@ -124,32 +143,42 @@ def test_a_cost_change_sends_only_patches_and_a_removed_product_is_deleted(conne
 def test_the_offers_dag_sends_price_changes_and_leaves_content_to_publishing(connected, run_dag, published, db):
     skus = sorted(published["priced"])[10:13]
     db.execute("UPDATE mip.supplier_products SET stock = stock + 7 WHERE 'MIP-' || reference = ANY(%s)", (skus[:2],))
-    db.execute("""UPDATE mip.supplier_products SET names = names || '{"it": "Nome nuovo"}' """
-               "WHERE 'MIP-' || reference = %s", (skus[2],))
+    db.execute(
+        """UPDATE mip.supplier_products SET names = names || '{"it": "Nome nuovo"}' """
+        "WHERE 'MIP-' || reference = %s",
+        (skus[2],),
+    )
     db.commit()
     dag_run = run_dag("mip_offers__it", logical_date=Days().next())
     assert str(dag_run.state) == "success", states(dag_run)
     assert plan_of(db, dag_run) == {"PATCH": 2}, "the new title (content) waits for mip_publish"
     listings = sandbox_listings(connected)
-    stock = dict(db.execute("SELECT 'MIP-' || reference, stock FROM mip.supplier_products WHERE 'MIP-' || reference"
-                            " = ANY(%s)", (skus[:2],)).fetchall())
+    stock = dict(
+        db.execute(
+            "SELECT 'MIP-' || reference, stock FROM mip.supplier_products WHERE 'MIP-' || reference = ANY(%s)",
+            (skus[:2],),
+        ).fetchall()
+    )
     assert all(listings[s]["quantity"] == stock[s] for s in skus[:2])
 
 
-def test_partial_acceptance_leaves_per_sku_issues_and_fails_the_gate_naming_the_codes(connected, run_dag, db,
-                                                                                     published):
+def test_partial_acceptance_leaves_per_sku_issues_and_fails_the_gate_naming_the_codes(
+    connected, run_dag, db, published
+):
     connected.set_faults(partial_acceptance=0.5)
     skus = sorted(published["priced"])[20:40]
-    db.execute("UPDATE mip.supplier_products SET cost_price = cost_price + 1 WHERE 'MIP-' || reference = ANY(%s)",
-               (skus,))
+    db.execute(
+        "UPDATE mip.supplier_products SET cost_price = cost_price + 1 WHERE 'MIP-' || reference = ANY(%s)", (skus,)
+    )
     db.commit()
     dag_run = run_dag(DAG_ID, logical_date=Days().next())
     assert states(dag_run)["acceptance_gate"] == "failed" and states(dag_run)["apply"] == "success"
     invalid = db.execute("SELECT sku, issues FROM mip.listings WHERE status = 'INVALID'").fetchall()
     assert 0 < len([sku for sku, _ in invalid if sku in skus]) < len(skus)
     assert all(issues and issues[0]["code"] and issues[0]["severity"] == "ERROR" for _, issues in invalid)
-    codes = db.execute("SELECT issue_codes FROM mip.feed_submissions WHERE dag_id = %s AND run_id = %s",
-                       (DAG_ID, stage_key(dag_run))).fetchone()[0]
+    codes = db.execute(
+        "SELECT issue_codes FROM mip.feed_submissions WHERE dag_id = %s AND run_id = %s", (DAG_ID, stage_key(dag_run))
+    ).fetchone()[0]
     assert sum(codes.values()) == len(invalid)
 
     connected.reset_faults()
@@ -158,25 +187,35 @@ def test_partial_acceptance_leaves_per_sku_issues_and_fails_the_gate_naming_the_
     assert sum(plan_of(db, retry).values()) == len(invalid), "the rejected SKUs are sent again, and only they"
 
 
-def test_a_fatal_feed_fails_the_run_with_a_clear_message_and_the_next_run_recovers(connected, run_dag, db,
-                                                                                   published, capfd):
+def test_a_fatal_feed_fails_the_run_with_a_clear_message_and_the_next_run_recovers(
+    connected, run_dag, db, published, capfd
+):
     connected.set_faults(fatal_feeds=1)
     skus = sorted(published["priced"])[50:55]
-    db.execute("UPDATE mip.supplier_products SET cost_price = cost_price + 2 WHERE 'MIP-' || reference = ANY(%s)",
-               (skus,))
+    db.execute(
+        "UPDATE mip.supplier_products SET cost_price = cost_price + 2 WHERE 'MIP-' || reference = ANY(%s)", (skus,)
+    )
     db.commit()
     dag_run = run_dag(DAG_ID, logical_date=Days().next())
     assert states(dag_run)["acceptance_gate"] == "failed"
     output = capfd.readouterr().out
     assert "ended FATAL" in output and "the next run sends them again" in output
-    assert db.execute("SELECT count(*) FROM mip.listings WHERE sku = ANY(%s) AND status = 'FEED_FATAL'",
-                      (skus,)).fetchone()[0] == 5
+    assert (
+        db.execute(
+            "SELECT count(*) FROM mip.listings WHERE sku = ANY(%s) AND status = 'FEED_FATAL'", (skus,)
+        ).fetchone()[0]
+        == 5
+    )
 
     recovered = run_dag(DAG_ID, logical_date=Days().next())
     assert str(recovered.state) == "success", states(recovered)
     assert plan_of(db, recovered) == {"PATCH": 5}
-    assert db.execute("SELECT count(*) FROM mip.listings WHERE sku = ANY(%s) AND status = 'ACCEPTED'",
-                      (skus,)).fetchone()[0] == 5
+    assert (
+        db.execute("SELECT count(*) FROM mip.listings WHERE sku = ANY(%s) AND status = 'ACCEPTED'", (skus,)).fetchone()[
+            0
+        ]
+        == 5
+    )
 
 
 def test_a_gate_past_its_threshold_fails_the_run_with_the_rejected_rows_kept(clean, connected, run_dag):
@@ -186,12 +225,23 @@ def test_a_gate_past_its_threshold_fails_the_run_with_the_rejected_rows_kept(cle
     dag_run = run_dag(DAG_ID, logical_date=Days().next())
     assert str(dag_run.state) == "failed"
     assert {k: v for k, v in states(dag_run).items() if k in ("gate_offers", "price", "plan")} == {
-        "gate_offers": "failed", "price": "upstream_failed", "plan": "upstream_failed"}
-    assert db.execute("SELECT count(*) FROM mip.rejected_rows WHERE source = 'publish:it:stage_offer' "
-                      "AND run_id = %s AND rule = 'expect_column_values_to_not_be_null(brand)'",
-                      (stage_key(dag_run),)).fetchone()[0] == 5
-    failing = db.execute("SELECT success, failing_expectations FROM mip.quality_results WHERE dag_id = %s "
-                         "AND run_id = %s AND task_id = 'gate_offers'", (DAG_ID, stage_key(dag_run))).fetchone()
+        "gate_offers": "failed",
+        "price": "upstream_failed",
+        "plan": "upstream_failed",
+    }
+    assert (
+        db.execute(
+            "SELECT count(*) FROM mip.rejected_rows WHERE source = 'publish:it:stage_offer' "
+            "AND run_id = %s AND rule = 'expect_column_values_to_not_be_null(brand)'",
+            (stage_key(dag_run),),
+        ).fetchone()[0]
+        == 5
+    )
+    failing = db.execute(
+        "SELECT success, failing_expectations FROM mip.quality_results WHERE dag_id = %s "
+        "AND run_id = %s AND task_id = 'gate_offers'",
+        (DAG_ID, stage_key(dag_run)),
+    ).fetchone()
     assert failing[0] is False and failing[1][0]["rule"] == "expect_column_values_to_not_be_null(brand)"
 
 
@@ -205,4 +255,6 @@ def test_a_channel_without_publish_settings_skips_every_step(clean, run_dag, top
     dag_run = run_dag(DAG_ID, logical_date=Days().next())
     assert str(dag_run.state) == "success"
     assert {k: v for k, v in states(dag_run).items() if k in STEPS} == {
-        "check_channel": "success", **dict.fromkeys(STEPS[1:], "skipped")}
+        "check_channel": "success",
+        **dict.fromkeys(STEPS[1:], "skipped"),
+    }

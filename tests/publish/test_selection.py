@@ -53,8 +53,9 @@ def test_without_rules_the_whole_catalog_is_selected():
 
 def test_include_and_exclude_by_category_brand_and_reference():
     assert selected(include_categories=["Home & Kitchen > Kitchen"]) == ["K1", "K2"]
-    assert selected(include_categories=["Home & Kitchen"], exclude_categories=["Home & Kitchen > Kitchen > Cookware"]) \
-        == ["K1", "L1"]
+    assert selected(
+        include_categories=["Home & Kitchen"], exclude_categories=["Home & Kitchen > Kitchen > Cookware"]
+    ) == ["K1", "L1"]
     assert selected(include_brands=[" lumera "]) == ["K1", "L1"]  # brands ignore case and spaces
     assert selected(include_categories=["Home & Kitchen"], include_brands=["Ferrum"]) == ["K2"]  # both must hold
     assert selected(exclude_brands=["SOUNDWAVE"]) == ["K1", "K2", "L1", "G1"]
@@ -73,10 +74,22 @@ def test_minimum_stock_and_price_range_on_cost_or_rrp():
 
 
 def test_product_types_first_match_and_default():
-    paths = pd.Series(["Home & Kitchen > Kitchen > Knives", "Home & Kitchen > Bedding", "Books > Children's Books",
-                       "Fishing > Rods", None])
-    assert product_types(paths, DEFAULT_PRODUCT_TYPES).tolist() == ["KITCHEN", "HOME", "ABIS_BOOK", "PRODUCT",
-                                                                     "PRODUCT"]
+    paths = pd.Series(
+        [
+            "Home & Kitchen > Kitchen > Knives",
+            "Home & Kitchen > Bedding",
+            "Books > Children's Books",
+            "Fishing > Rods",
+            None,
+        ]
+    )
+    assert product_types(paths, DEFAULT_PRODUCT_TYPES).tolist() == [
+        "KITCHEN",
+        "HOME",
+        "ABIS_BOOK",
+        "PRODUCT",
+        "PRODUCT",
+    ]
     custom = (ProductTypeRule(categories=("Fishing",), product_type="FISHING_ROD"),)
     assert product_types(paths, custom, "HOME").tolist() == ["HOME", "HOME", "HOME", "FISHING_ROD", "HOME"]
 
@@ -84,8 +97,11 @@ def test_product_types_first_match_and_default():
 def test_languages_default_to_the_marketplace_and_fallbacks_follow():
     it = channel_with("pricing: {default: {strategy: margin_on_cost, percent: 30}}")
     assert it.publish.languages(it.marketplace.language_tag) == ("it",)
-    de = channel_with("fallback_languages: [en, de]\npricing: {default: {strategy: margin_on_cost, percent: 30}}",
-                      country="DE", channel_id="de")
+    de = channel_with(
+        "fallback_languages: [en, de]\npricing: {default: {strategy: margin_on_cost, percent: 30}}",
+        country="DE",
+        channel_id="de",
+    )
     assert de.publish.languages(de.marketplace.language_tag) == ("de", "en")
 
 

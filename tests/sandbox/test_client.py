@@ -225,7 +225,8 @@ def test_feed_submitted_as_utf8_bytes_is_processed_and_reported(private_sandbox)
     following = client.get_feeds(nextToken=listed.next_token).payload
     assert following["feeds"][0]["processingStatus"] == "DONE"
     assert client.get_feeds(feedTypes=["JSON_LISTINGS_FEED"], processingStatuses=["FATAL"]).payload["feeds"] == [
-        {k: v for k, v in feed.items()}]
+        {k: v for k, v in feed.items()}
+    ]
 
 
 @pytest.mark.parametrize("compression", ["NONE", "GZIP"])

@@ -39,8 +39,10 @@ SERVED = {
 
 def test_model_copies_equal_the_shared_models():
     if not SHARED_MODELS.is_dir():
-        pytest.skip(f"{SHARED_MODELS} is not present on this machine: the copies in sandbox/amazon_models are compared "
-                    "with Amazon's models where that folder exists")
+        pytest.skip(
+            f"{SHARED_MODELS} is not present on this machine: the copies in sandbox/amazon_models are compared "
+            "with Amazon's models where that folder exists"
+        )
     for copy in contract.MODELS_DIR.iterdir():
         if copy.suffix == ".json" or copy.name in ("LICENSE", "NOTICE"):
             assert copy.read_bytes() == (SHARED_MODELS / copy.name).read_bytes(), (

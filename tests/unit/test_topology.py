@@ -16,8 +16,11 @@ accounts:
 
 
 def topology(channels: str, extra: str = "", accounts: str = ACCOUNT) -> str:
-    return textwrap.dedent(extra) + textwrap.dedent(accounts) + "channels:\n" + textwrap.indent(
-        textwrap.dedent(channels).strip() + "\n", "  "
+    return (
+        textwrap.dedent(extra)
+        + textwrap.dedent(accounts)
+        + "channels:\n"
+        + textwrap.indent(textwrap.dedent(channels).strip() + "\n", "  ")
     )
 
 

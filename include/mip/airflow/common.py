@@ -31,8 +31,11 @@ def channel_tags(pipeline: str, channel: Channel) -> list[str]:
 def channel_doc(title: str, what: str, topology: Topology, channel: Channel) -> str:
     account = topology.account_of(channel)
     market = channel.marketplace
-    link = f"\n- **Linked main channel**: `{channel.linked_main}` (Build International Listings)" if (
-        channel.linked_main) else ""
+    link = (
+        f"\n- **Linked main channel**: `{channel.linked_main}` (Build International Listings)"
+        if (channel.linked_main)
+        else ""
+    )
     return (
         f"### {title} — channel `{channel.id}`\n\n{what}\n\n"
         f"- **Marketplace**: {market.country} (`{market.marketplace_id}`, {market.currency}, region {market.region})\n"

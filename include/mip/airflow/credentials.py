@@ -116,5 +116,9 @@ def save_credentials(
     announced = _register_asset_event(
         account_id, {"seller_id": seller_id, "authorized_at": authorized_at.isoformat(), "source": source}
     )
-    return {"seller_id": seller_id, "old_seller_id": old_seller_id, "authorized_at": authorized_at,
-            "asset_event": announced}
+    return {
+        "seller_id": seller_id,
+        "old_seller_id": old_seller_id,
+        "authorized_at": authorized_at,
+        "asset_event": announced,
+    }

@@ -59,8 +59,14 @@ def ensure_sandbox_connections(topology: Topology, sandbox_url: str) -> list[str
             if account.seller_id not in sandbox_accounts:
                 raise ValueError(f"the sandbox has no seller {account.seller_id} (account {account.id})")
             extra = sandbox_connection_extra(sandbox_url, sandbox_accounts[account.seller_id])
-            session.add(Connection(conn_id=account.connection_id, conn_type=CONN_TYPE,
-                                   description=f"Seller account {account.id} (sandbox)", extra=json.dumps(extra)))
+            session.add(
+                Connection(
+                    conn_id=account.connection_id,
+                    conn_type=CONN_TYPE,
+                    description=f"Seller account {account.id} (sandbox)",
+                    extra=json.dumps(extra),
+                )
+            )
             created.append(account.connection_id)
     return created
 

@@ -30,20 +30,26 @@ def _feeds(gateway: SpApiGateway, country: str):
 
 
 def create_feed_document(gateway: SpApiGateway, country: str, content_type: str = JSON_CONTENT_TYPE) -> FeedDocument:
-    response = gateway.call("createFeedDocument", lambda: _feeds(gateway, country).create_feed_document(
-        None, content_type), country=country)
+    response = gateway.call(
+        "createFeedDocument", lambda: _feeds(gateway, country).create_feed_document(None, content_type), country=country
+    )
     return FeedDocument(response.payload["feedDocumentId"], response.payload["url"])
 
 
-def upload_feed_document(gateway: SpApiGateway, document: FeedDocument, content: bytes,
-                         content_type: str = JSON_CONTENT_TYPE) -> None:
+def upload_feed_document(
+    gateway: SpApiGateway, document: FeedDocument, content: bytes, content_type: str = JSON_CONTENT_TYPE
+) -> None:
     """PUT the document's bytes to its pre-signed URL (no usage plan; network errors retried)."""
     import httpx
 
     for attempt in range(1, gateway.policy.max_attempts + 1):
         try:
-            answer = httpx.put(document.upload_url, content=content, headers={"Content-Type": content_type},
-                               timeout=gateway.policy.timeout)
+            answer = httpx.put(
+                document.upload_url,
+                content=content,
+                headers={"Content-Type": content_type},
+                timeout=gateway.policy.timeout,
+            )
         except httpx.TransportError as exc:
             problem = repr(exc)
         else:
@@ -59,10 +65,14 @@ def upload_feed_document(gateway: SpApiGateway, document: FeedDocument, content:
         time.sleep(gateway.policy.backoff(attempt))
 
 
-def create_feed(gateway: SpApiGateway, country: str, feed_type: str, document_id: str,
-                marketplace_ids: list[str]) -> str:
-    response = gateway.call("createFeed", lambda: _feeds(gateway, country).create_feed(
-        feed_type, document_id, marketplaceIds=marketplace_ids), country=country)
+def create_feed(
+    gateway: SpApiGateway, country: str, feed_type: str, document_id: str, marketplace_ids: list[str]
+) -> str:
+    response = gateway.call(
+        "createFeed",
+        lambda: _feeds(gateway, country).create_feed(feed_type, document_id, marketplaceIds=marketplace_ids),
+        country=country,
+    )
     return response.payload["feedId"]
 
 
@@ -73,5 +83,6 @@ def get_feed(gateway: SpApiGateway, country: str, feed_id: str) -> dict[str, Any
 
 def download_feed_result(gateway: SpApiGateway, country: str, document_id: str) -> str:
     """The processing report's text (decompressed)."""
-    return gateway.call("getFeedDocument", lambda: _feeds(gateway, country).get_feed_result_document(document_id),
-                        country=country)
+    return gateway.call(
+        "getFeedDocument", lambda: _feeds(gateway, country).get_feed_result_document(document_id), country=country
+    )

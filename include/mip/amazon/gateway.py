@@ -32,8 +32,7 @@ Client = TypeVar("Client")
 # The API versions MIP uses where the library's versioned clients could pick another.
 API_VERSIONS = {"ListingsItems": {"version": "2021-08-01"}}
 # Operations whose path carries the seller id: a 403 there usually means the wrong Seller ID.
-SELLER_SCOPED = {"getListingsItem", "putListingsItem", "patchListingsItem", "deleteListingsItem",
-                 "searchListingsItems"}
+SELLER_SCOPED = {"getListingsItem", "putListingsItem", "patchListingsItem", "deleteListingsItem", "searchListingsItems"}
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,7 @@ class _Retry:
 
 
 class SpApiGateway:
-    def __init__(self, credentials: AccountCredentials, budget: RateBudget | None,
-                 policy: RetryPolicy | None = None):
+    def __init__(self, credentials: AccountCredentials, budget: RateBudget | None, policy: RetryPolicy | None = None):
         self.credentials = credentials
         self.budget = budget
         self.policy = policy or RetryPolicy()
@@ -119,8 +117,9 @@ class SpApiGateway:
                 if attempt >= self.policy.max_attempts or elapsed + delay > self.policy.max_elapsed:
                     raise outcome.final from None
                 self.retries += 1
-                log.warning("%s for account %s: %s; retry %d in %.1f s", operation, self.account,
-                            outcome.reason, attempt, delay)
+                log.warning(
+                    "%s for account %s: %s; retry %d in %.1f s", operation, self.account, outcome.reason, attempt, delay
+                )
                 time.sleep(delay)
                 continue
             if self.budget is not None:
@@ -156,8 +155,15 @@ class SpApiGateway:
         message = _amazon_message(exc)
         if isinstance(exc, sp.SellingApiRequestThrottledException):
             return _Retry("throttled (429)", errors.Throttled(account, operation, message), throttled=True)
-        if isinstance(exc, sp.SellingApiServerException | sp.SellingApiTemporarilyUnavailableException
-                      | sp.SellingApiGatewayTimeoutException) or getattr(exc, "code", 0) >= 500:
+        if (
+            isinstance(
+                exc,
+                sp.SellingApiServerException
+                | sp.SellingApiTemporarilyUnavailableException
+                | sp.SellingApiGatewayTimeoutException,
+            )
+            or getattr(exc, "code", 0) >= 500
+        ):
             return _Retry(f"Amazon error {exc.code}", errors.AmazonUnavailable(account, operation, message))
         if isinstance(exc, sp.SellingApiForbiddenException):
             token_problem = "access token" in message.lower()

@@ -48,42 +48,58 @@ class HealthReport:
         return "\n".join(lines) if lines else f"account {self.account_id}: all checks passed"
 
     def details(self) -> dict[str, Any]:
-        return {"channels": self.channels, "problems": self.problems, "warnings": self.warnings,
-                "error_code": self.error_code}
+        return {
+            "channels": self.channels,
+            "problems": self.problems,
+            "warnings": self.warnings,
+            "error_code": self.error_code,
+        }
 
 
 def authorization_age_advice(account_id: str, age_days: int | None) -> tuple[str | None, str | None]:
     """(failure, warning) messages for an authorization of ``age_days``."""
     if age_days is None:
-        return None, (f"account {account_id}: the authorization date is unknown; set authorization_date in its "
-                      "connection (or reset the credentials) so MIP can warn before the 365-day expiry")
+        return None, (
+            f"account {account_id}: the authorization date is unknown; set authorization_date in its "
+            "connection (or reset the credentials) so MIP can warn before the 365-day expiry"
+        )
     left = EXPIRY_DAYS - age_days
     if age_days >= FAIL_AFTER_DAYS:
-        return (f"account {account_id}: the Amazon authorization is {age_days} days old and expires in {left} days "
-                f"(365-day limit). Fix: reset the credentials now ({errors.RESET_HINT})"), None
+        return (
+            f"account {account_id}: the Amazon authorization is {age_days} days old and expires in {left} days "
+            f"(365-day limit). Fix: reset the credentials now ({errors.RESET_HINT})"
+        ), None
     if age_days >= WARN_AFTER_DAYS:
-        return None, (f"account {account_id}: the Amazon authorization is {age_days} days old ({left} days left); "
-                      f"re-authorizing every quarter is advised ({errors.RESET_HINT})")
+        return None, (
+            f"account {account_id}: the Amazon authorization is {age_days} days old ({left} days left); "
+            f"re-authorizing every quarter is advised ({errors.RESET_HINT})"
+        )
     return None, None
 
 
-def check_account(gateway: SpApiGateway, account: Account, channels: list[Channel],
-                  now: datetime | None = None) -> HealthReport:
+def check_account(
+    gateway: SpApiGateway, account: Account, channels: list[Channel], now: datetime | None = None
+) -> HealthReport:
     from sp_api.api import ListingsItems, Sellers
 
     credentials = gateway.credentials
     age = credentials.authorization_age_days(now or datetime.now(UTC))
     report = HealthReport(account.id, authorization_age_days=age)
     if credentials.seller_id != account.seller_id:
-        report.fail(f"account {account.id}: the topology's seller_id {account.seller_id} differs from the connection's "
-                    f"{credentials.seller_id}. Fix: after switching accounts, set seller_id: {credentials.seller_id} "
-                    "in the topology (or reset the credentials of the intended account)", "seller_id_mismatch")
+        report.fail(
+            f"account {account.id}: the topology's seller_id {account.seller_id} differs from the connection's "
+            f"{credentials.seller_id}. Fix: after switching accounts, set seller_id: {credentials.seller_id} "
+            "in the topology (or reset the credentials of the intended account)",
+            "seller_id_mismatch",
+        )
 
     country = channels[0].country if channels else "US"
     try:
-        response = gateway.call("getMarketplaceParticipations",
-                                lambda: gateway.client(Sellers, country).get_marketplace_participation(),
-                                country=country)
+        response = gateway.call(
+            "getMarketplaceParticipations",
+            lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+            country=country,
+        )
     except errors.AmazonError as exc:
         if exc.retryable:
             raise
@@ -91,17 +107,20 @@ def check_account(gateway: SpApiGateway, account: Account, channels: list[Channe
         return _with_age(report)
 
     participating = {
-        p["marketplace"]["id"]: bool(p.get("participation", {}).get("isParticipating"))
-        for p in response.payload or []
+        p["marketplace"]["id"]: bool(p.get("participation", {}).get("isParticipating")) for p in response.payload or []
     }
     if not any(participating.values()):
-        report.fail(str(errors.AccountNotAuthorized(account.id, "no marketplace with isParticipating=true")),
-                    errors.AccountNotAuthorized.code)
+        report.fail(
+            str(errors.AccountNotAuthorized(account.id, "no marketplace with isParticipating=true")),
+            errors.AccountNotAuthorized.code,
+        )
 
     for channel in channels:
         market = channel.marketplace
-        result: dict[str, Any] = {"marketplace_id": market.marketplace_id, "participating": participating.get(
-            market.marketplace_id, False)}
+        result: dict[str, Any] = {
+            "marketplace_id": market.marketplace_id,
+            "participating": participating.get(market.marketplace_id, False),
+        }
         report.channels[channel.id] = result
         if not result["participating"]:
             problem = errors.MarketplaceNotParticipating(account.id, channel.country)
@@ -109,9 +128,13 @@ def check_account(gateway: SpApiGateway, account: Account, channels: list[Channe
             continue
         listings = gateway.client(ListingsItems, channel.country)
         try:
-            gateway.call("searchListingsItems", lambda c=channel, li=listings: li.search_listings_items(
-                sellerId=credentials.seller_id, marketplaceIds=[c.marketplace.marketplace_id], pageSize=1),
-                country=channel.country)
+            gateway.call(
+                "searchListingsItems",
+                lambda c=channel, li=listings: li.search_listings_items(
+                    sellerId=credentials.seller_id, marketplaceIds=[c.marketplace.marketplace_id], pageSize=1
+                ),
+                country=channel.country,
+            )
             result["seller_id_ok"] = True
         except errors.AmazonError as exc:
             if exc.retryable:

@@ -15,8 +15,13 @@ from functools import cache
 from pathlib import Path
 
 SHIPPED = Path(__file__).with_name("usage_plans.json")
-MODEL_FILES = ("ordersV0.json", "listingsItems_2021-08-01.json", "feeds_2021-06-30.json",
-               "reports_2021-06-30.json", "sellers.json")
+MODEL_FILES = (
+    "ordersV0.json",
+    "listingsItems_2021-08-01.json",
+    "feeds_2021-06-30.json",
+    "reports_2021-06-30.json",
+    "sellers.json",
+)
 _PLAN_ROW = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 
 

@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-removed-fraction", type=float, default=IngestOptions.max_removed_fraction)
     parser.add_argument("--url", help="the mip database (default: MIP_DATABASE_URL)")
     args = parser.parse_args(argv)
-    options = IngestOptions(force=args.force, max_rejected_fraction=args.max_rejected_fraction,
-                            max_removed_fraction=args.max_removed_fraction)
+    options = IngestOptions(
+        force=args.force,
+        max_rejected_fraction=args.max_rejected_fraction,
+        max_removed_fraction=args.max_removed_fraction,
+    )
     with connect(args.url) as conn:
         result = ingest_directory(conn, supplier_dir(args.directory), run_id=args.run_id, options=options)
     print(json.dumps(result.to_dict(), indent=1))

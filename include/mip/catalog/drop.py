@@ -51,8 +51,18 @@ class Lookup:
     def orphans(self, present: set[str], products_file: str) -> list[Rejection]:
         """Lines of references the products file does not have."""
         unknown = self.rows.loc[[reference not in present for reference in self.rows.index.tolist()]]
-        return [reject(self.source, int(line), reference, "reference", "unknown_reference", reference,
-                       f"is not in {products_file}") for reference, line in unknown[LINE].items()]
+        return [
+            reject(
+                self.source,
+                int(line),
+                reference,
+                "reference",
+                "unknown_reference",
+                reference,
+                f"is not in {products_file}",
+            )
+            for reference, line in unknown[LINE].items()
+        ]
 
 
 def _merge(chunks: list[Chunk]) -> Chunk:
@@ -119,8 +129,9 @@ def _products_chunks(path: Path, options: ReadOptions) -> Iterator[Chunk]:
     return csv_chunks(path, (*PRODUCT_COLUMNS, f"name_{options.default_language}"), options.chunk_rows)
 
 
-def _with_price_and_stock(good: pd.DataFrame, source: str, prices: Lookup, stock: Lookup,
-                          found: list[Rejection]) -> pd.DataFrame:
+def _with_price_and_stock(
+    good: pd.DataFrame, source: str, prices: Lookup, stock: Lookup, found: list[Rejection]
+) -> pd.DataFrame:
     """Products joined with their price and stock; those without either are rejected (``missing_price`` /
     ``missing_stock``), except when the price or stock line itself was rejected (one rejection is enough)."""
     references = good["reference"]
@@ -169,8 +180,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_drop(products: Path, prices_path: Path, stock_path: Path, stored: dict[str, str], spill: Path,
-              options: ReadOptions | None = None, clock: Callable[[str], None] = lambda name: None) -> ParsedDrop:
+def read_drop(
+    products: Path,
+    prices_path: Path,
+    stock_path: Path,
+    stored: dict[str, str],
+    spill: Path,
+    options: ReadOptions | None = None,
+    clock: Callable[[str], None] = lambda name: None,
+) -> ParsedDrop:
     """Read and check a drop; ``stored`` maps the catalog's references to their content hashes.
 
     ``clock(name)`` is called after each step (the ingest records the durations).

@@ -47,8 +47,9 @@ def check(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """
     compact = [v if v.isdigit() else _SEPARATORS.sub("", v) for v in values.tolist()]
     gtin13 = pd.Series(["0" + v if len(v) == 12 else v for v in compact], index=values.index, dtype=object)
-    well_formed = pd.Series([len(v) in (12, 13) and v.isascii() and v.isdigit() for v in compact],
-                            index=values.index, dtype=bool)
+    well_formed = pd.Series(
+        [len(v) in (12, 13) and v.isascii() and v.isdigit() for v in compact], index=values.index, dtype=bool
+    )
     rule = pd.Series("", index=values.index, dtype=object)
     expected = pd.Series("", index=values.index, dtype=object)
     rule.loc[~well_formed] = "gtin_format"

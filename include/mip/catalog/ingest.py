@@ -96,8 +96,16 @@ def ingest_directory(
     products_path, prices_path, stock_path = drop_files(directory)
     checksum, files = drop_checksum([products_path, prices_path, stock_path])
     run_id = run_id or f"catalog_{datetime.now(UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:6]}"
-    result = IngestResult(status="loaded", changed=False, version_id=None, checksum=checksum,
-                          source_dir=str(directory), products_file=products_path.name, run_id=run_id, files=files)
+    result = IngestResult(
+        status="loaded",
+        changed=False,
+        version_id=None,
+        checksum=checksum,
+        source_dir=str(directory),
+        products_file=products_path.name,
+        run_id=run_id,
+        files=files,
+    )
     clock = _Clock(result)
     clock.last = started
     clock("checksum")
@@ -107,13 +115,15 @@ def ingest_directory(
         last = versions.latest_loaded(conn)
         if last and last["checksum"] == checksum and not options.force:
             return _unchanged(result, last, started)
-        stored: dict[str, str] = dict(conn.execute(  # type: ignore[arg-type]
-            "SELECT reference, content_hash FROM mip.supplier_products WHERE removed_at IS NULL").fetchall())
+        stored: dict[str, str] = dict(
+            conn.execute(  # type: ignore[arg-type]
+                "SELECT reference, content_hash FROM mip.supplier_products WHERE removed_at IS NULL"
+            ).fetchall()
+        )
         result.version_id = versions.next_id(conn)
         clock("stored_hashes")
         with tempfile.TemporaryDirectory(prefix="mip-catalog-") as spill:
-            drop = read_drop(products_path, prices_path, stock_path, stored, Path(spill), options.read_options(),
-                             clock)
+            drop = read_drop(products_path, prices_path, stock_path, stored, Path(spill), options.read_options(), clock)
             _summarise(result, drop)
             removed = [reference for reference in stored if reference not in drop.present]
             result.reason = _refusal(result, len(removed), len(stored), options)
@@ -150,11 +160,20 @@ def _write_products(conn: psycopg.Connection, result: IngestResult, drop: Parsed
     loaded_at = datetime.now(UTC)
     for frame in drop.changed:
         for start in range(0, len(frame), UPSERT_ROWS):
-            rows = normalise.table_rows(frame.iloc[start:start + UPSERT_ROWS], source_file=drop.products_file,
-                                        catalog_version=str(result.version_id), loaded_at=loaded_at)
+            rows = normalise.table_rows(
+                frame.iloc[start : start + UPSERT_ROWS],
+                source_file=drop.products_file,
+                catalog_version=str(result.version_id),
+                loaded_at=loaded_at,
+            )
             # tuples: psycopg's row-by-row COPY is several times faster than the DataFrame-to-CSV path
-            written = bulk_upsert(conn, "mip.supplier_products", normalise.TABLE_COLUMNS,
-                                  rows.itertuples(index=False, name=None), ["reference"])
+            written = bulk_upsert(
+                conn,
+                "mip.supplier_products",
+                normalise.TABLE_COLUMNS,
+                rows.itertuples(index=False, name=None),
+                ["reference"],
+            )
             result.inserted += written.inserted
             result.updated += written.updated
     if removed:
@@ -171,12 +190,17 @@ def _refusal(result: IngestResult, removing: int, active: int, options: IngestOp
         return f"{result.products_file} has no product lines; an empty drop is refused"
     share = result.rejected_records / result.records
     if share > options.max_rejected_fraction:
-        top = ", ".join(f"{rule} {count}" for rule, count in
-                        sorted(result.rejected_by_rule.items(), key=lambda kv: -kv[1])[:5])
-        return (f"{result.rejected_records} of {result.records} product lines ({share:.1%}) are rejected, more than "
-                f"the {options.max_rejected_fraction:.1%} allowed (by rule: {top}); nothing was loaded")
+        top = ", ".join(
+            f"{rule} {count}" for rule, count in sorted(result.rejected_by_rule.items(), key=lambda kv: -kv[1])[:5]
+        )
+        return (
+            f"{result.rejected_records} of {result.records} product lines ({share:.1%}) are rejected, more than "
+            f"the {options.max_rejected_fraction:.1%} allowed (by rule: {top}); nothing was loaded"
+        )
     if active and removing / active > options.max_removed_fraction:
-        return (f"the drop would remove {removing} of {active} products ({removing / active:.1%}), more than the "
-                f"{options.max_removed_fraction:.1%} allowed; a truncated file? Nothing was loaded (run with a "
-                "higher max_removed_fraction if the supplier really dropped them)")
+        return (
+            f"the drop would remove {removing} of {active} products ({removing / active:.1%}), more than the "
+            f"{options.max_removed_fraction:.1%} allowed; a truncated file? Nothing was loaded (run with a "
+            "higher max_removed_fraction if the supplier really dropped them)"
+        )
     return None

@@ -107,8 +107,9 @@ def _check_header(path: Path, row: list[str], broken: bool, required: Sequence[s
     return header
 
 
-def csv_chunks(path: Path, required: Sequence[str], chunk_rows: int = CHUNK_ROWS, *,
-               digests: bool = True) -> Iterator[Chunk]:
+def csv_chunks(
+    path: Path, required: Sequence[str], chunk_rows: int = CHUNK_ROWS, *, digests: bool = True
+) -> Iterator[Chunk]:
     """The records of a semicolon-separated file, ``chunk_rows`` at a time (with ``RAW_DIGEST``s if asked)."""
     lines = _Lines(path)
     reader = csv.reader(lines, delimiter=DELIMITER)
@@ -134,12 +135,21 @@ def csv_chunks(path: Path, required: Sequence[str], chunk_rows: int = CHUNK_ROWS
         if len(lines.bad) > consumed_bad:  # this record read an undecodable line
             consumed_bad = len(lines.bad)
             name, value = _bad_field(header, row)
-            chunk.rejections.append(reject(source, start, reference, name, "broken_encoding", value,
-                                           _encoding_detail(value)))
+            chunk.rejections.append(
+                reject(source, start, reference, name, "broken_encoding", value, _encoding_detail(value))
+            )
         elif len(row) != width:
-            chunk.rejections.append(reject(
-                source, start, reference, None, "column_count", None,
-                f"the line has {len(row)} fields separated by '{DELIMITER}', the header has {width}"))
+            chunk.rejections.append(
+                reject(
+                    source,
+                    start,
+                    reference,
+                    None,
+                    "column_count",
+                    None,
+                    f"the line has {len(row)} fields separated by '{DELIMITER}', the header has {width}",
+                )
+            )
         else:
             rows.append(row)
             starts.append(start)
@@ -154,12 +164,14 @@ def csv_chunks(path: Path, required: Sequence[str], chunk_rows: int = CHUNK_ROWS
     yield chunk
 
 
-def _frame(header: Sequence[str], rows: list[list[str]], starts: list[int],
-           digests: list[bytes] | None) -> pd.DataFrame:
+def _frame(
+    header: Sequence[str], rows: list[list[str]], starts: list[int], digests: list[bytes] | None
+) -> pd.DataFrame:
     # object columns of Python str: cheaper to build than pandas' "str" dtype, and every value is a str
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-    data: dict[str, Any] = {name: pd.Series(list(values), dtype=object)
-                            for name, values in zip(header, columns, strict=True)}
+    data: dict[str, Any] = {
+        name: pd.Series(list(values), dtype=object) for name, values in zip(header, columns, strict=True)
+    }
     data[LINE] = pd.Series(starts, dtype="int64")
     if digests is not None:
         data[RAW_DIGEST] = pd.Series(digests, dtype=object)
@@ -234,20 +246,25 @@ def jsonl_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
                     chunk.keys.append((reference, number))
                 row = _flatten(record)
             except _WrongType as exc:
-                chunk.rejections.append(reject(source, number, _reference_of(raw), exc.field, "invalid_json", None,
-                                               str(exc)))
+                chunk.rejections.append(
+                    reject(source, number, _reference_of(raw), exc.field, "invalid_json", None, str(exc))
+                )
                 continue
             except ValueError as exc:
                 reference = _reference_of(raw)
                 if reference:
                     chunk.keys.append((reference, number))
-                chunk.rejections.append(reject(source, number, reference, None, "invalid_json", None,
-                                               f"the line is not a JSON object ({exc})"))
+                chunk.rejections.append(
+                    reject(
+                        source, number, reference, None, "invalid_json", None, f"the line is not a JSON object ({exc})"
+                    )
+                )
                 continue
             if _BAD_CHAR.search(text):
                 name, value = _bad_field(list(row), list(row.values()))
-                chunk.rejections.append(reject(source, number, reference, name, "broken_encoding", value,
-                                               _encoding_detail(value)))
+                chunk.rejections.append(
+                    reject(source, number, reference, name, "broken_encoding", value, _encoding_detail(value))
+                )
                 continue
             row[LINE] = number  # type: ignore[assignment]
             row[RAW_DIGEST] = blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()  # type: ignore[assignment]
@@ -264,7 +281,8 @@ def _json_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
     columns = list(dict.fromkeys(name for row in rows for name in row)) or [*_SCALARS, "images"]
     data: dict[str, Any] = {
         name: pd.Series([row.get(name, "") for row in rows], dtype=object)
-        for name in columns if name not in (LINE, RAW_DIGEST)
+        for name in columns
+        if name not in (LINE, RAW_DIGEST)
     }
     data[LINE] = pd.Series([row[LINE] for row in rows], dtype="int64")
     data[RAW_DIGEST] = pd.Series([row[RAW_DIGEST] for row in rows], dtype=object)

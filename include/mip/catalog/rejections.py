@@ -20,7 +20,7 @@ RULES = {
     "invalid_json": "a products.jsonl line is not a JSON object, or a field has the wrong JSON type",
     "missing_reference": "the reference is empty",
     "duplicate_reference": "the reference is on more than one line of the file: every one of those lines is "
-                           "rejected (which one is right cannot be known)",
+    "rejected (which one is right cannot be known)",
     "gtin_format": "the EAN is not 12 (UPC-A) or 13 (EAN-13) digits",
     "gtin_checksum": "the EAN's check digit is wrong",
     "missing_name": "no name in the default language",
@@ -61,8 +61,9 @@ def printable(text: str | None) -> str | None:
     return text
 
 
-def reject(source: str, line: int, reference: str | None, field: str | None, rule: str, value: str | None,
-           detail: str) -> Rejection:
+def reject(
+    source: str, line: int, reference: str | None, field: str | None, rule: str, value: str | None, detail: str
+) -> Rejection:
     """A rejection with its message; ``detail`` completes "value '...' <detail>"."""
     assert rule in RULES, rule
     value = printable(value)

@@ -23,8 +23,18 @@ LANGUAGES = ("it", "de", "fr", "es", "en")
 DEFAULT_LANGUAGE = "en"
 VAT_CLASSES = ("standard", "reduced", "super_reduced")
 
-PRODUCT_COLUMNS = ("reference", "ean", "brand", "category", "images", "vat_class",
-                   "weight_kg", "length_cm", "width_cm", "height_cm")
+PRODUCT_COLUMNS = (
+    "reference",
+    "ean",
+    "brand",
+    "category",
+    "images",
+    "vat_class",
+    "weight_kg",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+)
 PRICE_COLUMNS = ("reference", "cost_price", "retail_price")
 STOCK_COLUMNS = ("reference", "stock")
 

@@ -36,8 +36,14 @@ class Checked:
         self.failed = np.zeros(len(frame), dtype=bool)
         self.rejections: list[Rejection] = []
 
-    def add(self, mask: pd.Series | np.ndarray, field: str | None, rule: str, detail: str | pd.Series,
-            values: pd.Series | None = None) -> None:
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        field: str | None,
+        rule: str,
+        detail: str | pd.Series,
+        values: pd.Series | None = None,
+    ) -> None:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -60,8 +66,9 @@ class Checked:
 def _text(values: pd.Series) -> pd.Series:
     """Stripped strings ("" for missing). A list comprehension over the column: several times faster
     than ``.str.strip()`` on Python-object strings."""
-    return pd.Series([v.strip() if isinstance(v, str) else "" for v in values.tolist()], index=values.index,
-                     dtype=object)
+    return pd.Series(
+        [v.strip() if isinstance(v, str) else "" for v in values.tolist()], index=values.index, dtype=object
+    )
 
 
 def _by_value(values: pd.Series, normalise) -> pd.Series:
@@ -92,8 +99,13 @@ def decimal(check: Checked, name: str, *, required: bool, positive_rule: str | N
     empty = raw == ""
     numeric = _matches(raw, _NUMBER)
     unparsable = ~empty & ~numeric
-    check.add(unparsable, name, "unparsable_number", "is not a number (use '.' as the decimal point, no thousands "
-              "separators)", raw)
+    check.add(
+        unparsable,
+        name,
+        "unparsable_number",
+        "is not a number (use '.' as the decimal point, no thousands separators)",
+        raw,
+    )
     values = pd.to_numeric(raw.where(numeric), errors="coerce").to_numpy(dtype="float64")
     empty = empty.to_numpy()
     with np.errstate(invalid="ignore", over="ignore"):
@@ -104,8 +116,13 @@ def decimal(check: Checked, name: str, *, required: bool, positive_rule: str | N
                 check.add(empty, name, positive_rule, "is empty: every product needs a cost price", raw)
         else:
             check.add(rounded < 0, name, "out_of_range", "must not be negative", raw)
-        check.add((~np.isfinite(values) & numeric) | (rounded > limit), name, "out_of_range",
-                  f"is too large (at most {limit})", raw)
+        check.add(
+            (~np.isfinite(values) & numeric) | (rounded > limit),
+            name,
+            "out_of_range",
+            f"is too large (at most {limit})",
+            raw,
+        )
     return _canonical(values, decimals)
 
 
@@ -114,14 +131,11 @@ def products(frame: pd.DataFrame, source: str, default_language: str) -> tuple[p
     reference = _text(frame["reference"])
     check = Checked(frame, source, reference)
     out = pd.DataFrame({"reference": reference, LINE: frame[LINE]})
-    check.add(reference == "", "reference", "missing_reference", "is empty: every product needs a reference",
-              reference)
+    check.add(reference == "", "reference", "missing_reference", "is empty: every product needs a reference", reference)
 
     ean13, rule, expected = gtin.check(_text(frame["ean"]))
-    check.add(rule == "gtin_format", "ean", "gtin_format",
-              "is not a GTIN: 12 (UPC-A) or 13 (EAN-13) digits expected")
-    check.add(rule == "gtin_checksum", "ean", "gtin_checksum",
-              "has a wrong check digit (expected " + expected + ")")
+    check.add(rule == "gtin_format", "ean", "gtin_format", "is not a GTIN: 12 (UPC-A) or 13 (EAN-13) digits expected")
+    check.add(rule == "gtin_checksum", "ean", "gtin_checksum", "has a wrong check digit (expected " + expected + ")")
     out["ean"] = ean13
 
     for column in frame.columns:
@@ -130,15 +144,25 @@ def products(frame: pd.DataFrame, source: str, default_language: str) -> tuple[p
     name = f"name_{default_language}"
     if name not in out:
         out[name] = ""
-    check.add(out[name] == "", name, "missing_name",
-              f"is empty: every product needs a name in the default language '{default_language}'", out[name])
+    check.add(
+        out[name] == "",
+        name,
+        "missing_name",
+        f"is empty: every product needs a name in the default language '{default_language}'",
+        out[name],
+    )
 
     for column in ("weight_kg", "length_cm", "width_cm", "height_cm"):
         out[column] = decimal(check, column, required=False)
 
     vat = _by_value(_text(frame["vat_class"]), str.lower)
-    check.add(~vat.isin(VAT_CLASSES), "vat_class", "unknown_vat_class", f"is not one of {', '.join(VAT_CLASSES)}",
-              frame["vat_class"])
+    check.add(
+        ~vat.isin(VAT_CLASSES),
+        "vat_class",
+        "unknown_vat_class",
+        f"is not one of {', '.join(VAT_CLASSES)}",
+        frame["vat_class"],
+    )
     out["vat_class"] = vat
     brand = _text(frame["brand"])
     out["brand"] = brand.where(brand != "", None)
@@ -152,8 +176,9 @@ def prices(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[Rejecti
     """Price rows: cost_price > 0 (required), retail_price > 0 when given."""
     reference = _text(frame["reference"])
     check = Checked(frame, source, reference)
-    check.add(reference == "", "reference", "missing_reference", "is empty: every price line needs a reference",
-              reference)
+    check.add(
+        reference == "", "reference", "missing_reference", "is empty: every price line needs a reference", reference
+    )
     out = pd.DataFrame({"reference": reference, LINE: frame[LINE]})
     out["cost_price"] = decimal(check, "cost_price", required=True, positive_rule="non_positive_cost")
     out["retail_price"] = decimal(check, "retail_price", required=False, positive_rule="non_positive_price")
@@ -164,8 +189,9 @@ def stock(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[Rejectio
     """Stock rows: a whole number, 0 or more."""
     reference = _text(frame["reference"])
     check = Checked(frame, source, reference)
-    check.add(reference == "", "reference", "missing_reference", "is empty: every stock line needs a reference",
-              reference)
+    check.add(
+        reference == "", "reference", "missing_reference", "is empty: every stock line needs a reference", reference
+    )
     raw = _text(frame["stock"])
     whole = _matches(raw, _INTEGER)
     check.add(~whole, "stock", "unparsable_number", "is not a whole number", raw)
@@ -190,8 +216,15 @@ def duplicated(keys: list[tuple[str, int]], source: str) -> tuple[set[str], list
     for reference, found in lines.items():
         listed = ", ".join(map(str, found))
         rejections.extend(
-            reject(source, line, reference, "reference", "duplicate_reference", reference,
-                   f"is on lines {listed} of {source}: every line of a duplicated reference is rejected")
+            reject(
+                source,
+                line,
+                reference,
+                "reference",
+                "duplicate_reference",
+                reference,
+                f"is on lines {listed} of {source}: every line of a duplicated reference is rejected",
+            )
             for line in found
         )
     return repeated, rejections

@@ -49,9 +49,26 @@ class IngestResult:
         return asdict(self)
 
 
-_COLUMNS = ("id", "checksum", "status", "changed", "run_id", "source_dir", "products_file", "files", "records",
-            "loaded", "rejected_rows", "rejected_by_rule", "inserted", "updated", "unchanged", "removed", "reason",
-            "seconds")
+_COLUMNS = (
+    "id",
+    "checksum",
+    "status",
+    "changed",
+    "run_id",
+    "source_dir",
+    "products_file",
+    "files",
+    "records",
+    "loaded",
+    "rejected_rows",
+    "rejected_by_rule",
+    "inserted",
+    "updated",
+    "unchanged",
+    "removed",
+    "reason",
+    "seconds",
+)
 
 
 def next_id(conn: psycopg.Connection) -> int:
@@ -59,10 +76,26 @@ def next_id(conn: psycopg.Connection) -> int:
 
 
 def record(conn: psycopg.Connection, result: IngestResult) -> None:
-    values = [result.version_id, result.checksum, result.status, result.changed, result.run_id, result.source_dir,
-              result.products_file, json.dumps(result.files), result.records, result.loaded, result.rejected_rows,
-              json.dumps(result.rejected_by_rule), result.inserted, result.updated, result.unchanged, result.removed,
-              result.reason, result.seconds]
+    values = [
+        result.version_id,
+        result.checksum,
+        result.status,
+        result.changed,
+        result.run_id,
+        result.source_dir,
+        result.products_file,
+        json.dumps(result.files),
+        result.records,
+        result.loaded,
+        result.rejected_rows,
+        json.dumps(result.rejected_by_rule),
+        result.inserted,
+        result.updated,
+        result.unchanged,
+        result.removed,
+        result.reason,
+        result.seconds,
+    ]
     conn.execute(
         f"INSERT INTO mip.catalog_versions ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
         values,

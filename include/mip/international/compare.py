@@ -73,7 +73,7 @@ class PriceSummary:
     median_ratio: Decimal | None = None
     min_ratio: Decimal | None = None
     max_ratio: Decimal | None = None
-    dearer: int = 0   # copies priced more than PRICE_TOLERANCE above the converted main price
+    dearer: int = 0  # copies priced more than PRICE_TOLERANCE above the converted main price
     cheaper: int = 0  # ... below it
 
 
@@ -156,13 +156,32 @@ def compare(main: Iterable[MainOffer], target: TargetListings, now: datetime, se
     for offer in offers:
         found = target.listings.get(offer.sku)
         if found is None:
-            results.append(OfferResult(offer.sku, offer.reference, offer.price, offer.accepted_since, False,
-                                       cause=_cause(offer, cutoff, latest_copied)))
+            results.append(
+                OfferResult(
+                    offer.sku,
+                    offer.reference,
+                    offer.price,
+                    offer.accepted_since,
+                    False,
+                    cause=_cause(offer, cutoff, latest_copied),
+                )
+            )
             continue
         converted, ratio = _ratio(found.price, offer.price, rate)
-        results.append(OfferResult(offer.sku, offer.reference, offer.price, offer.accepted_since, True,
-                                   local_price=found.price, converted_main_price=converted, price_ratio=ratio,
-                                   target_status=found.status, target_asin=found.asin))
+        results.append(
+            OfferResult(
+                offer.sku,
+                offer.reference,
+                offer.price,
+                offer.accepted_since,
+                True,
+                local_price=found.price,
+                converted_main_price=converted,
+                price_ratio=ratio,
+                target_status=found.status,
+                target_asin=found.asin,
+            )
+        )
     causes = Counter({cause: 0 for cause in CAUSES})
     causes.update(r.cause for r in results if r.cause is not None)
     due = sum(1 for o in offers if o.accepted_since <= cutoff)

@@ -71,8 +71,9 @@ def exchange_rate(main_currency: str, currency: str, given: Any = None, table: s
             '{"EUR:GBP": 0.85, "EUR:SEK": 11.5} (units of the second currency per 1 of the first)'
         ) from None
     if not isinstance(rates, dict):
-        raise SettingsError(f"the Airflow Variable {EXCHANGE_RATES_VARIABLE} must be a JSON object like "
-                            '{"EUR:GBP": 0.85}')
+        raise SettingsError(
+            f'the Airflow Variable {EXCHANGE_RATES_VARIABLE} must be a JSON object like {{"EUR:GBP": 0.85}}'
+        )
     for key, invert in ((f"{main_currency}:{currency}", False), (f"{currency}:{main_currency}", True)):
         if key in rates:
             rate = _decimal(rates[key], f"{EXCHANGE_RATES_VARIABLE}[{key!r}]")
@@ -82,8 +83,9 @@ def exchange_rate(main_currency: str, currency: str, given: Any = None, table: s
     return None
 
 
-def verify_settings(params: dict[str, Any], main_currency: str, currency: str,
-                    rates_table: str | None = None) -> VerifySettings:
+def verify_settings(
+    params: dict[str, Any], main_currency: str, currency: str, rates_table: str | None = None
+) -> VerifySettings:
     """The run's settings from its Params (missing ones take the defaults)."""
     delay = _decimal(params.get("copy_delay_hours", DEFAULT_COPY_DELAY_HOURS), "copy_delay_hours")
     if delay < 0:

@@ -19,8 +19,19 @@ from mip.store.bulk import copy_rows
 # Per-SKU rows of older runs are deleted (run headers stay: they are small and hold the history).
 RETENTION_DAYS = 90
 OFFER_COLUMNS = (
-    "channel_id", "run_id", "sku", "reference", "main_price", "main_accepted_since", "status", "cause",
-    "local_price", "converted_main_price", "price_ratio", "target_status", "target_asin",
+    "channel_id",
+    "run_id",
+    "sku",
+    "reference",
+    "main_price",
+    "main_accepted_since",
+    "status",
+    "cause",
+    "local_price",
+    "converted_main_price",
+    "price_ratio",
+    "target_status",
+    "target_asin",
 )
 
 
@@ -38,12 +49,24 @@ def accepted_count(conn: psycopg.Connection, main_channel_id: str) -> int:
     ).fetchone()[0]
 
 
-def start_run(conn: psycopg.Connection, key: RunKey, *, main_channel_id: str, account_id: str, seller_id: str,
-              marketplace_id: str, main_marketplace_id: str, currency: str, main_currency: str,
-              settings: VerifySettings, report_id: str | None) -> None:
+def start_run(
+    conn: psycopg.Connection,
+    key: RunKey,
+    *,
+    main_channel_id: str,
+    account_id: str,
+    seller_id: str,
+    marketplace_id: str,
+    main_marketplace_id: str,
+    currency: str,
+    main_currency: str,
+    settings: VerifySettings,
+    report_id: str | None,
+) -> None:
     """Record the run's inputs (a re-run of the request replaces them and clears the results)."""
-    conn.execute("DELETE FROM mip.international_offers WHERE channel_id = %s AND run_id = %s",
-                 (key.channel_id, key.run_id))
+    conn.execute(
+        "DELETE FROM mip.international_offers WHERE channel_id = %s AND run_id = %s", (key.channel_id, key.run_id)
+    )
     conn.execute(
         "INSERT INTO mip.international_runs (channel_id, run_id, dag_id, main_channel_id, account_id, seller_id, "
         "marketplace_id, main_marketplace_id, currency, main_currency, report_id, report_status, copy_delay_hours, "
@@ -58,16 +81,31 @@ def start_run(conn: psycopg.Connection, key: RunKey, *, main_channel_id: str, ac
         "expected = NULL, present = NULL, missing = NULL, not_copied_yet = NULL, bil_not_configured = NULL, "
         "not_copied = NULL, extra_copies = NULL, priced = NULL, median_ratio = NULL, min_ratio = NULL, "
         "max_ratio = NULL, status = 'requested', summary = NULL, requested_at = now(), compared_at = NULL",
-        (key.channel_id, key.run_id, key.dag_id, main_channel_id, account_id, seller_id, marketplace_id,
-         main_marketplace_id, currency, main_currency, report_id, None if report_id else "NONE_NEEDED",
-         settings.copy_delay_hours, settings.fail_missing_percent, settings.exchange_rate),
+        (
+            key.channel_id,
+            key.run_id,
+            key.dag_id,
+            main_channel_id,
+            account_id,
+            seller_id,
+            marketplace_id,
+            main_marketplace_id,
+            currency,
+            main_currency,
+            report_id,
+            None if report_id else "NONE_NEEDED",
+            settings.copy_delay_hours,
+            settings.fail_missing_percent,
+            settings.exchange_rate,
+        ),
     )
 
 
 def run_of(conn: psycopg.Connection, channel_id: str, run_id: str) -> dict[str, Any] | None:
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT * FROM mip.international_runs WHERE channel_id = %s AND run_id = %s",
-                           (channel_id, run_id)).fetchone()
+        return cur.execute(
+            "SELECT * FROM mip.international_runs WHERE channel_id = %s AND run_id = %s", (channel_id, run_id)
+        ).fetchone()
 
 
 def settings_of(run: dict[str, Any]) -> VerifySettings:
@@ -75,8 +113,10 @@ def settings_of(run: dict[str, Any]) -> VerifySettings:
 
 
 def set_report_status(conn: psycopg.Connection, channel_id: str, run_id: str, status: str) -> None:
-    conn.execute("UPDATE mip.international_runs SET report_status = %s WHERE channel_id = %s AND run_id = %s",
-                 (status, channel_id, run_id))
+    conn.execute(
+        "UPDATE mip.international_runs SET report_status = %s WHERE channel_id = %s AND run_id = %s",
+        (status, channel_id, run_id),
+    )
 
 
 def main_offers(conn: psycopg.Connection, main_channel_id: str, channel_id: str, run_id: str) -> list[MainOffer]:
@@ -103,20 +143,52 @@ def main_offers(conn: psycopg.Connection, main_channel_id: str, channel_id: str,
 def save(conn: psycopg.Connection, channel_id: str, run_id: str, comparison: Comparison, summary: str) -> None:
     """Replace the run's per-SKU rows, fill its header, drop per-SKU rows past the retention."""
     conn.execute("DELETE FROM mip.international_offers WHERE channel_id = %s AND run_id = %s", (channel_id, run_id))
-    copy_rows(conn, "mip.international_offers", OFFER_COLUMNS, (
-        (channel_id, run_id, o.sku, o.reference, o.main_price, o.accepted_since, o.status, o.cause, o.local_price,
-         o.converted_main_price, o.price_ratio, o.target_status, o.target_asin)
-        for o in comparison.offers
-    ))
+    copy_rows(
+        conn,
+        "mip.international_offers",
+        OFFER_COLUMNS,
+        (
+            (
+                channel_id,
+                run_id,
+                o.sku,
+                o.reference,
+                o.main_price,
+                o.accepted_since,
+                o.status,
+                o.cause,
+                o.local_price,
+                o.converted_main_price,
+                o.price_ratio,
+                o.target_status,
+                o.target_asin,
+            )
+            for o in comparison.offers
+        ),
+    )
     prices, causes = comparison.prices, comparison.causes
     conn.execute(
         "UPDATE mip.international_runs SET expected = %s, present = %s, missing = %s, not_copied_yet = %s, "
         "bil_not_configured = %s, not_copied = %s, extra_copies = %s, priced = %s, median_ratio = %s, "
         "min_ratio = %s, max_ratio = %s, status = %s, summary = %s, compared_at = now() "
         "WHERE channel_id = %s AND run_id = %s",
-        (comparison.expected, comparison.present, comparison.missing, causes["not_copied_yet"],
-         causes["bil_not_configured"], causes["not_copied"], comparison.extra_copies, prices.priced,
-         prices.median_ratio, prices.min_ratio, prices.max_ratio, comparison.verdict, summary, channel_id, run_id),
+        (
+            comparison.expected,
+            comparison.present,
+            comparison.missing,
+            causes["not_copied_yet"],
+            causes["bil_not_configured"],
+            causes["not_copied"],
+            comparison.extra_copies,
+            prices.priced,
+            prices.median_ratio,
+            prices.min_ratio,
+            prices.max_ratio,
+            comparison.verdict,
+            summary,
+            channel_id,
+            run_id,
+        ),
     )
     conn.execute(
         "DELETE FROM mip.international_offers o USING mip.international_runs r WHERE o.channel_id = %s "

@@ -57,11 +57,15 @@ def price_lines(scope: Scope, prices: PriceSummary) -> list[str]:
     median = prices.median_ratio or Decimal(1)
     change = abs(median - 1) * 100
     if median > 1 + PRICE_TOLERANCE:
-        lines.append(f"Reading: copies in {here} sell {change:.0f}% dearer than on {main}; check that this suits "
-                     f"{here}'s market and purchasing power")
+        lines.append(
+            f"Reading: copies in {here} sell {change:.0f}% dearer than on {main}; check that this suits "
+            f"{here}'s market and purchasing power"
+        )
     elif median < 1 - PRICE_TOLERANCE:
-        lines.append(f"Reading: copies in {here} sell {change:.0f}% cheaper than on {main}; check the margin after "
-                     f"{here}'s fees, VAT and shipping")
+        lines.append(
+            f"Reading: copies in {here} sell {change:.0f}% cheaper than on {main}; check the margin after "
+            f"{here}'s fees, VAT and shipping"
+        )
     else:
         lines.append(f"Reading: copies in {here} sell at {main}'s prices (within {tolerance})")
     return lines
@@ -72,21 +76,29 @@ def verdict_line(scope: Scope, comparison: Comparison, delay_hours: Decimal) -> 
     due, missing = comparison.due, comparison.due_missing
     if comparison.verdict == "ok":
         if comparison.expected == 0:
-            return (f"Verdict: ok, nothing to verify: no offer is accepted on main channel {scope.main_channel_id} "
-                    "(mip.listings) yet")
+            return (
+                f"Verdict: ok, nothing to verify: no offer is accepted on main channel {scope.main_channel_id} "
+                "(mip.listings) yet"
+            )
         if due == 0:
             return f"Verdict: ok, nothing due yet: every offer was accepted on {main} within the last {delay}"
         return f"Verdict: ok: every offer accepted on {main} more than {delay} ago is present in {here}"
     if comparison.present == 0:
-        return (f"Verdict: failed: none of the {due} offers accepted on {main} more than {delay} ago was copied to "
-                f"{here}: Build International Listings is not configured for {main} -> {here}")
+        return (
+            f"Verdict: failed: none of the {due} offers accepted on {main} more than {delay} ago was copied to "
+            f"{here}: Build International Listings is not configured for {main} -> {here}"
+        )
     share = Decimal(missing) * 100 / due
     limit = _percent(comparison.fail_missing_percent)
     if comparison.verdict == "failed":
-        return (f"Verdict: failed: {missing} of {due} offers accepted on {main} more than {delay} ago are missing in "
-                f"{here} ({share:.0f}%, more than {limit})")
-    return (f"Verdict: warning: {missing} of {due} offers accepted on {main} more than {delay} ago are missing in "
-            f"{here} ({share:.0f}%, at most {limit}: the run does not fail)")
+        return (
+            f"Verdict: failed: {missing} of {due} offers accepted on {main} more than {delay} ago are missing in "
+            f"{here} ({share:.0f}%, more than {limit})"
+        )
+    return (
+        f"Verdict: warning: {missing} of {due} offers accepted on {main} more than {delay} ago are missing in "
+        f"{here} ({share:.0f}%, at most {limit}: the run does not fail)"
+    )
 
 
 def summary_text(scope: Scope, comparison: Comparison, delay_hours: Decimal, run_id: str) -> str:
@@ -101,15 +113,20 @@ def summary_text(scope: Scope, comparison: Comparison, delay_hours: Decimal, run
         "offers were)",
     ]
     if comparison.extra_copies:
-        lines.append(f"{comparison.extra_copies} MIP offers in {here} are no longer accepted on {main} (BIL removes "
-                     "such copies after its delay; if they stay, delete them in Seller Central)")
+        lines.append(
+            f"{comparison.extra_copies} MIP offers in {here} are no longer accepted on {main} (BIL removes "
+            "such copies after its delay; if they stay, delete them in Seller Central)"
+        )
     lines.extend(price_lines(scope, comparison.prices))
     lines.append(verdict_line(scope, comparison, delay_hours))
     examples = [o for o in comparison.offers if o.cause in ("bil_not_configured", "not_copied")][:MAX_EXAMPLES]
     if examples:
-        lines.append("Missing, for example: " + ", ".join(f"{o.sku} ({o.cause}, accepted since "
-                                                          f"{o.accepted_since:%Y-%m-%d %H:%M} UTC)" for o in examples))
+        lines.append(
+            "Missing, for example: "
+            + ", ".join(f"{o.sku} ({o.cause}, accepted since {o.accepted_since:%Y-%m-%d %H:%M} UTC)" for o in examples)
+        )
     if comparison.expected:
-        lines.append(f"Per SKU: mip.international_offers WHERE channel_id = '{scope.channel_id}' AND run_id = "
-                     f"'{run_id}'")
+        lines.append(
+            f"Per SKU: mip.international_offers WHERE channel_id = '{scope.channel_id}' AND run_id = '{run_id}'"
+        )
     return "\n".join(lines)

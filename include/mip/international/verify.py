@@ -35,8 +35,9 @@ def fetch_listings(gateway: SpApiGateway, channel: Channel, report_id: str) -> T
     return parse(document, f"listings report {report_id} ({channel.country})")
 
 
-def compare_run(conn: psycopg.Connection, key: store.RunKey, channel: Channel, main: Channel,
-                target: TargetListings, now: datetime) -> tuple[Comparison, str]:
+def compare_run(
+    conn: psycopg.Connection, key: store.RunKey, channel: Channel, main: Channel, target: TargetListings, now: datetime
+) -> tuple[Comparison, str]:
     """Compare the main channel's accepted offers with ``target``; record per SKU and the run's summary."""
     run = store.run_of(conn, key.channel_id, key.run_id)
     if run is None:

@@ -20,12 +20,15 @@ from mip.listings.stages import RunContext
 from mip.listings.submission import Outcome
 
 
-def record_rejected(conn: psycopg.Connection, run: RunContext, rejected: dict[str, list[dict[str, Any]]],
-                    status: str = "INVALID") -> int:
+def record_rejected(
+    conn: psycopg.Connection, run: RunContext, rejected: dict[str, list[dict[str, Any]]], status: str = "INVALID"
+) -> int:
     if not rejected:
         return 0
-    rows = [(run.channel.id, sku, run.channel.marketplace.marketplace_id, status, json.dumps(issues))
-            for sku, issues in rejected.items()]
+    rows = [
+        (run.channel.id, sku, run.channel.marketplace.marketplace_id, status, json.dumps(issues))
+        for sku, issues in rejected.items()
+    ]
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO mip.listings AS l (channel_id, sku, marketplace_id, status, issues, updated_at)"
@@ -45,17 +48,27 @@ def apply_outcome(conn: psycopg.Connection, run: RunContext, outcome: Outcome) -
             " WHERE l.channel_id = %s AND l.sku = w.sku",
             (json.dumps(outcome.warnings), run.channel.id),
         )
-    rejected = record_rejected(conn, run, outcome.rejected, "INVALID" if outcome.processing_status == "DONE"
-                               else f"FEED_{outcome.processing_status}")
+    rejected = record_rejected(
+        conn,
+        run,
+        outcome.rejected,
+        "INVALID" if outcome.processing_status == "DONE" else f"FEED_{outcome.processing_status}",
+    )
     codes = outcome.issue_codes()
     conn.execute(
         "UPDATE mip.feed_submissions SET status = 'applied', accepted_count = %s, rejected_count = %s,"
         " issue_codes = %s WHERE id = %s",
         (len(outcome.accepted), len(outcome.rejected), json.dumps(dict(codes)), outcome.submission_id),
     )
-    return {"submission_id": outcome.submission_id, "status": outcome.processing_status,
-            "accepted": len(outcome.accepted), "rejected": rejected, "upserted": accepted["upserted"],
-            "deleted": accepted["deleted"], "fatal_reason": outcome.fatal_reason}
+    return {
+        "submission_id": outcome.submission_id,
+        "status": outcome.processing_status,
+        "accepted": len(outcome.accepted),
+        "rejected": rejected,
+        "upserted": accepted["upserted"],
+        "deleted": accepted["deleted"],
+        "fatal_reason": outcome.fatal_reason,
+    }
 
 
 @dataclass(frozen=True)
@@ -71,8 +84,10 @@ class Acceptance:
 
     def message(self, minimum: float) -> str:
         top = ", ".join(f"{code} x{count}" for code, count in self.codes.most_common(5)) or "none"
-        text = (f"Amazon accepted {self.accepted:,} of {self.messages:,} messages ({self.percent:.1f}%, minimum "
-                f"{minimum:g}%); top issue codes: {top}")
+        text = (
+            f"Amazon accepted {self.accepted:,} of {self.messages:,} messages ({self.percent:.1f}%, minimum "
+            f"{minimum:g}%); top issue codes: {top}"
+        )
         if self.fatal:
             text += f"; feeds that ended FATAL: {'; '.join(self.fatal)} (the next run sends them again)"
         return text
@@ -89,7 +104,9 @@ def acceptance(conn: psycopg.Connection, dag_id: str, run_id: str) -> Acceptance
     for _, _, issue_codes, status, feed_id, report in rows:
         codes.update(issue_codes)
         if status != "DONE":
-            reason = next((f"{i.get('code')}: {i.get('message')}" for i in (report or {}).get("issues", [])
-                           if not i.get("sku")), status)
+            reason = next(
+                (f"{i.get('code')}: {i.get('message')}" for i in (report or {}).get("issues", []) if not i.get("sku")),
+                status,
+            )
             fatal.append(f"feed {feed_id} ({reason})")
     return Acceptance(sum(r[0] for r in rows), sum(r[1] for r in rows), codes, fatal)

@@ -32,8 +32,18 @@ MAX_DESCRIPTION_CHARS = 2000
 MAX_OTHER_IMAGES = 8
 # The language tag of text in a fallback language (not the marketplace's own).
 LANGUAGE_TAGS = {
-    "it": "it_IT", "de": "de_DE", "fr": "fr_FR", "es": "es_ES", "en": "en_GB", "nl": "nl_NL", "pl": "pl_PL",
-    "sv": "sv_SE", "tr": "tr_TR", "ar": "ar_AE", "ja": "ja_JP", "pt": "pt_BR",
+    "it": "it_IT",
+    "de": "de_DE",
+    "fr": "fr_FR",
+    "es": "es_ES",
+    "en": "en_GB",
+    "nl": "nl_NL",
+    "pl": "pl_PL",
+    "sv": "sv_SE",
+    "tr": "tr_TR",
+    "ar": "ar_AE",
+    "ja": "ja_JP",
+    "pt": "pt_BR",
 }
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _GTIN_TYPES = {8: "ean", 12: "upc", 13: "ean", 14: "gtin"}
@@ -144,9 +154,7 @@ def patch_message(ctx: ListingContext, sku: str, product_type: str, price: float
         "sku": sku,
         "operationType": "PATCH",
         "productType": product_type,
-        "patches": [
-            {"op": "replace", "path": f"/attributes/{name}", "value": value} for name, value in offer.items()
-        ],
+        "patches": [{"op": "replace", "path": f"/attributes/{name}", "value": value} for name, value in offer.items()],
     }
 
 

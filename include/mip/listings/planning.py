@@ -40,8 +40,18 @@ if TYPE_CHECKING:
 MASS_DELETE_MIN = 10
 CHUNK = 5_000
 PLAN_COLUMNS = (
-    "channel_id", "run_id", "sku", "reference", "operation", "product_type", "content_hash", "offer_hash",
-    "price", "quantity", "payload", "payload_bytes",
+    "channel_id",
+    "run_id",
+    "sku",
+    "reference",
+    "operation",
+    "product_type",
+    "content_hash",
+    "offer_hash",
+    "price",
+    "quantity",
+    "payload",
+    "payload_bytes",
 )
 
 DECISIONS = """
@@ -102,8 +112,17 @@ def _plan_rows(listing: ListingContext, rows: list[dict[str, Any]], run: RunCont
     for row in rows:
         payload = compact(_message(listing, row))
         yield (
-            run.channel.id, run.run_id, row["sku"], row["reference"], row["operation"], row["product_type"],
-            row["content_hash"], row["offer_hash"], row["price"], row["quantity"], payload.decode("utf-8"),
+            run.channel.id,
+            run.run_id,
+            row["sku"],
+            row["reference"],
+            row["operation"],
+            row["product_type"],
+            row["content_hash"],
+            row["offer_hash"],
+            row["price"],
+            row["quantity"],
+            payload.decode("utf-8"),
             len(payload),
         )
 
@@ -112,8 +131,13 @@ ALL_OPERATIONS = frozenset({"UPDATE", "PATCH", "DELETE"})
 OFFERS_ONLY = frozenset({"PATCH"})  # mip_offers__<channel>: price and stock; new content waits for publishing
 
 
-def plan_changes(conn: psycopg.Connection, run: RunContext, *, allow_mass_delete: bool = False,
-                 operations: frozenset[str] = ALL_OPERATIONS) -> PlanSummary:
+def plan_changes(
+    conn: psycopg.Connection,
+    run: RunContext,
+    *,
+    allow_mass_delete: bool = False,
+    operations: frozenset[str] = ALL_OPERATIONS,
+) -> PlanSummary:
     """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``PlanRefused`` after
     writing a mass delete."""
     settings = run.settings
@@ -130,9 +154,10 @@ def plan_changes(conn: psycopg.Connection, run: RunContext, *, allow_mass_delete
         decisions.execute(DECISIONS, params)
         while rows := decisions.fetchmany(CHUNK):
             planned = list(_plan_rows(listing, [r for r in rows if r["operation"] in operations], run))
-            with conn.cursor() as writer, writer.copy(
-                f"COPY mip.stage_plan ({', '.join(PLAN_COLUMNS)}) FROM STDIN"
-            ) as copy:
+            with (
+                conn.cursor() as writer,
+                writer.copy(f"COPY mip.stage_plan ({', '.join(PLAN_COLUMNS)}) FROM STDIN") as copy,
+            ):
                 for values in planned:
                     copy.write_row(values)
             for values in planned:
@@ -141,11 +166,7 @@ def plan_changes(conn: psycopg.Connection, run: RunContext, *, allow_mass_delete
     analyze(conn, "mip.stage_plan", ("channel_id", "run_id", "sku", "operation"))
     summary = PlanSummary(counts["UPDATE"], counts["PATCH"], counts["DELETE"], managed, total_bytes)
     limit = float(settings.gates.max_delete_percent)
-    if (
-        not allow_mass_delete
-        and summary.delete > MASS_DELETE_MIN
-        and summary.delete > managed * limit / 100
-    ):
+    if not allow_mass_delete and summary.delete > MASS_DELETE_MIN and summary.delete > managed * limit / 100:
         raise PlanRefused(
             f"channel {run.channel.id}: the plan deletes {summary.delete:,} of {managed:,} MIP listings "
             f"({summary.delete / managed:.0%}), more than publish.gates.max_delete_percent ({limit:g}%). Is the "

@@ -31,4 +31,4 @@ def is_mip_sku(sku: str) -> bool:
 def reference_of(sku: str) -> str:
     if not is_mip_sku(sku):
         raise ValueError(f"SKU {sku!r} is not managed by MIP (no {SKU_PREFIX!r} prefix)")
-    return sku[len(SKU_PREFIX):]
+    return sku[len(SKU_PREFIX) :]

@@ -64,16 +64,38 @@ class Outcome:
         return Counter(issue.get("code", "?") for issues in self.rejected.values() for issue in issues)
 
 
-def record(conn: psycopg.Connection, *, batch_key: str, channel_id: str, dag_id: str, run_id: str,
-           account_id: str, seller_id: str, marketplace_id: str, document: FeedDocument,
-           feed_type: str = FEED_TYPE) -> Submission:
+def record(
+    conn: psycopg.Connection,
+    *,
+    batch_key: str,
+    channel_id: str,
+    dag_id: str,
+    run_id: str,
+    account_id: str,
+    seller_id: str,
+    marketplace_id: str,
+    document: FeedDocument,
+    feed_type: str = FEED_TYPE,
+) -> Submission:
     """Record a document before anything is sent (idempotent on ``batch_key``)."""
     conn.execute(
         "INSERT INTO mip.feed_submissions (channel_id, dag_id, run_id, batch_key, feed_type, message_count,"
         " document_sha256, status, account_id, seller_id, marketplace_id, document, skus)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, 'recorded', %s, %s, %s, %s, %s) ON CONFLICT (batch_key) DO NOTHING",
-        (channel_id, dag_id, run_id, batch_key, feed_type, document.message_count, document.sha256, account_id,
-         seller_id, marketplace_id, document.body, json.dumps(document.skus)),
+        (
+            channel_id,
+            dag_id,
+            run_id,
+            batch_key,
+            feed_type,
+            document.message_count,
+            document.sha256,
+            account_id,
+            seller_id,
+            marketplace_id,
+            document.body,
+            json.dumps(document.skus),
+        ),
     )
     conn.commit()
     return load(conn, batch_key=batch_key)
@@ -82,7 +104,8 @@ def record(conn: psycopg.Connection, *, batch_key: str, channel_id: str, dag_id:
 def load(conn: psycopg.Connection, *, submission_id: int | None = None, batch_key: str | None = None) -> Submission:
     row = conn.execute(
         "SELECT id, channel_id, status, feed_id, processing_status, message_count FROM mip.feed_submissions"
-        " WHERE id = %s OR batch_key = %s", (submission_id, batch_key),
+        " WHERE id = %s OR batch_key = %s",
+        (submission_id, batch_key),
     ).fetchone()
     if row is None:
         raise KeyError(f"no feed submission {submission_id or batch_key}")
@@ -108,8 +131,14 @@ def send(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, co
     if status == "recorded" or (status == "document_created" and url_stale):
         created = amazon_feeds.create_feed_document(gateway, country)
         document_id, upload_url = created.document_id, created.upload_url
-        _set(conn, submission_id, status="document_created", feed_document_id=document_id, upload_url=upload_url,
-             document_created_at=_now(conn))
+        _set(
+            conn,
+            submission_id,
+            status="document_created",
+            feed_document_id=document_id,
+            upload_url=upload_url,
+            document_created_at=_now(conn),
+        )
         status = "document_created"
     if status == "document_created":
         amazon_feeds.upload_feed_document(gateway, amazon_feeds.FeedDocument(document_id, upload_url), bytes(body))
@@ -121,12 +150,20 @@ def _now(conn: psycopg.Connection):
     return conn.execute("SELECT now()").fetchone()[0]
 
 
-def _create_feed_once(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, country: str,
-                      seller_id: str, marketplace_id: str, document_id: str) -> str:
+def _create_feed_once(
+    conn: psycopg.Connection,
+    gateway: SpApiGateway,
+    submission_id: int,
+    country: str,
+    seller_id: str,
+    marketplace_id: str,
+    document_id: str,
+) -> str:
     conn.execute("SELECT pg_advisory_lock(hashtext('mip.createFeed:' || %s))", (seller_id,))
     try:
         status, submitting_at = conn.execute(
-            "SELECT status, submitting_at FROM mip.feed_submissions WHERE id = %s", (submission_id,)).fetchone()
+            "SELECT status, submitting_at FROM mip.feed_submissions WHERE id = %s", (submission_id,)
+        ).fetchone()
         conn.commit()
         if status == "submitting":
             adopted = _adoptable_feed(conn, gateway, country, seller_id, marketplace_id, submitting_at)
@@ -148,12 +185,20 @@ def _adoptable_feed(conn, gateway, country, seller_id, marketplace_id, submittin
     from sp_api.api import Feeds
 
     since = (submitting_at - CLOCK_MARGIN).isoformat()
-    feeds = gateway.call("getFeeds", lambda: gateway.client(Feeds, country).get_feeds(
-        feedTypes=[FEED_TYPE], marketplaceIds=[marketplace_id], createdSince=since, pageSize=100),
-        country=country).payload.get("feeds", [])
+    feeds = gateway.call(
+        "getFeeds",
+        lambda: gateway.client(Feeds, country).get_feeds(
+            feedTypes=[FEED_TYPE], marketplaceIds=[marketplace_id], createdSince=since, pageSize=100
+        ),
+        country=country,
+    ).payload.get("feeds", [])
     ids = [f["feedId"] for f in feeds]
-    known = {r[0] for r in conn.execute(
-        "SELECT feed_id FROM mip.feed_submissions WHERE seller_id = %s AND feed_id = ANY(%s)", (seller_id, ids))}
+    known = {
+        r[0]
+        for r in conn.execute(
+            "SELECT feed_id FROM mip.feed_submissions WHERE seller_id = %s AND feed_id = ANY(%s)", (seller_id, ids)
+        )
+    }
     unknown = [i for i in ids if i not in known]
     if len(unknown) > 1:
         raise AmbiguousSubmission(
@@ -179,7 +224,8 @@ def outcome(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int,
     """Per-SKU results of a processed feed (the processing report is downloaded once and kept)."""
     status, result_id, report, skus = conn.execute(
         "SELECT processing_status, result_document_id, report, skus FROM mip.feed_submissions WHERE id = %s",
-        (submission_id,)).fetchone()
+        (submission_id,),
+    ).fetchone()
     if status not in amazon_feeds.DONE_STATUSES:
         raise RuntimeError(f"feed submission {submission_id} is still {status}")
     if report is None and result_id:
@@ -201,8 +247,10 @@ def parse_report(submission_id: int, status: str, report: dict[str, Any], skus: 
         issues_by_sku.setdefault(sku, []).append(issue)
     if status != "DONE":
         result.fatal_reason = result.fatal_reason or f"the feed ended {status} without a processing report"
-        result.rejected = {sku: issues_by_sku.get(sku, [{"code": status, "severity": "ERROR",
-                                                          "message": result.fatal_reason}]) for sku in skus}
+        result.rejected = {
+            sku: issues_by_sku.get(sku, [{"code": status, "severity": "ERROR", "message": result.fatal_reason}])
+            for sku in skus
+        }
         return result
     for sku in skus:
         issues = issues_by_sku.get(sku, [])

@@ -52,13 +52,23 @@ class Approval:
 
 def header(conn: psycopg.Connection, plan_id: str) -> dict[str, Any] | None:
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT *, now() - created_at AS age FROM mip.migration_plan_headers WHERE plan_id = %s",
-                           (plan_id,)).fetchone()
+        return cur.execute(
+            "SELECT *, now() - created_at AS age FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)
+        ).fetchone()
 
 
 def _refuse(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, message: str, details: dict | None = None):
-    audit.record(conn, plan_id=plan_id, channel_id=ctx.channel.id, action="refused", actor=ctx.actor,
-                 dag_id=ctx.dag_id, run_id=ctx.run_id, message=message, details=details)
+    audit.record(
+        conn,
+        plan_id=plan_id,
+        channel_id=ctx.channel.id,
+        action="refused",
+        actor=ctx.actor,
+        dag_id=ctx.dag_id,
+        run_id=ctx.run_id,
+        message=message,
+        details=details,
+    )
     return PlanRefused(message)
 
 
@@ -66,36 +76,68 @@ def _listed(skus: list[str]) -> str:
     return ", ".join(skus[:SHOWN]) + (f" and {len(skus) - SHOWN} more" if len(skus) > SHOWN else "")
 
 
-def approve(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, *, max_delete_fraction: float,
-            max_age_days: int = DEFAULT_MAX_AGE_DAYS, dry_run: bool = False) -> Approval:
+def approve(
+    conn: psycopg.Connection,
+    ctx: PlanContext,
+    plan_id: str,
+    *,
+    max_delete_fraction: float,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
+    dry_run: bool = False,
+) -> Approval:
     """Check plan ``plan_id`` against the run's fresh listings; raises ``PlanRefused`` (audited)."""
     channel = ctx.channel
     found = header(conn, plan_id)
     if found is None:
-        latest = [r[0] for r in conn.execute(
-            "SELECT plan_id FROM mip.migration_plan_headers WHERE channel_id = %s ORDER BY created_at DESC LIMIT 3",
-            (channel.id,))]
-        raise _refuse(conn, ctx, plan_id, f"there is no migration plan {plan_id!r} (latest plans of channel "
-                                          f"{channel.id}: {', '.join(latest) or 'none'})")
+        latest = [
+            r[0]
+            for r in conn.execute(
+                "SELECT plan_id FROM mip.migration_plan_headers WHERE channel_id = %s ORDER BY created_at DESC LIMIT 3",
+                (channel.id,),
+            )
+        ]
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"there is no migration plan {plan_id!r} (latest plans of channel "
+            f"{channel.id}: {', '.join(latest) or 'none'})",
+        )
     if found["channel_id"] != channel.id:
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} belongs to channel {found['channel_id']}, not "
-                                          f"{channel.id}: approve it in mip_migrate_csv__{found['channel_id']}")
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"plan {plan_id} belongs to channel {found['channel_id']}, not "
+            f"{channel.id}: approve it in mip_migrate_csv__{found['channel_id']}",
+        )
     if found["status"] == "refused":
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} was refused when it was made ({found['refusal']}); "
-                                          "make a new plan")
+        raise _refuse(
+            conn, ctx, plan_id, f"plan {plan_id} was refused when it was made ({found['refusal']}); make a new plan"
+        )
     if found["age"] > timedelta(days=max_age_days):
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} is stale: made {found['age'].days} days ago, more than "
-                                          f"max_plan_age_days ({max_age_days}). Make a new plan (dry run) and approve "
-                                          "that one")
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"plan {plan_id} is stale: made {found['age'].days} days ago, more than "
+            f"max_plan_age_days ({max_age_days}). Make a new plan (dry run) and approve "
+            "that one",
+        )
 
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute("SELECT sku, reference, status, listing_hash FROM mip.migration_plans WHERE plan_id = %s "
-                           "AND status <> 'excluded'", (plan_id,)).fetchall()
+        rows = cur.execute(
+            "SELECT sku, reference, status, listing_hash FROM mip.migration_plans WHERE plan_id = %s "
+            "AND status <> 'excluded'",
+            (plan_id,),
+        ).fetchall()
     fresh = stage.read_listings(conn, ctx.key, passing_only=False)
     source = stage.input_of(conn, ctx.key)
     total = int(source["rows"] or 0) if source else 0
-    now = {s: (h, f, r) for s, h, f, r in zip(fresh["sku"], fresh["listing_hash"], fresh["fulfillment"],
-                                               fresh["rejected"], strict=True)}
+    now = {
+        s: (h, f, r)
+        for s, h, f, r in zip(fresh["sku"], fresh["listing_hash"], fresh["fulfillment"], fresh["rejected"], strict=True)
+    }
     pending = [r for r in rows if r["status"] in TO_DELETE + IN_FLIGHT]
     missing = [r["sku"] for r in pending if r["status"] in TO_DELETE and r["sku"] not in now]
     changed = [r["sku"] for r in pending if r["sku"] in now and now[r["sku"]][0] != r["listing_hash"]]
@@ -105,42 +147,84 @@ def approve(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, *, max_del
             problems.append(f"{len(changed)} changed (ASIN, GTIN, fulfilment or title): {_listed(changed)}")
         if missing:
             problems.append(f"{len(missing)} no longer listed: {_listed(missing)}")
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} is stale: the listings changed since it was made — "
-                      + "; ".join(problems) + ". Make a new plan (dry run) and approve that one",
-                      {"changed": changed, "missing": missing})
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"plan {plan_id} is stale: the listings changed since it was made — "
+            + "; ".join(problems)
+            + ". Make a new plan (dry run) and approve that one",
+            {"changed": changed, "missing": missing},
+        )
     still = [r for r in pending if r["sku"] in now]
     mip_skus = {s for (s,) in conn.execute("SELECT sku FROM mip.listings WHERE channel_id = %s", (channel.id,))}
-    unsafe = [r["sku"] for r in still if is_mip_sku(r["sku"]) or r["sku"] in mip_skus or now[r["sku"]][1] != "MFN"
-              or now[r["sku"]][2]]
+    unsafe = [
+        r["sku"]
+        for r in still
+        if is_mip_sku(r["sku"]) or r["sku"] in mip_skus or now[r["sku"]][1] != "MFN" or now[r["sku"]][2]
+    ]
     if unsafe:
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} would delete MIP-managed, FBA or unreadable listings now: "
-                                          f"{_listed(unsafe)}; make a new plan", {"unsafe": unsafe})
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"plan {plan_id} would delete MIP-managed, FBA or unreadable listings now: "
+            f"{_listed(unsafe)}; make a new plan",
+            {"unsafe": unsafe},
+        )
     candidates = read_catalog(conn, channel).candidates
     dropped = [r["sku"] for r in still if r["reference"] not in candidates]
     if dropped:
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} is stale: this channel no longer publishes the catalog "
-                                          f"products of {len(dropped)} planned listings ({_listed(dropped)}): "
-                                          "deleting them would leave those products unsold. Make a new plan",
-                      {"not_published": dropped})
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"plan {plan_id} is stale: this channel no longer publishes the catalog "
+            f"products of {len(dropped)} planned listings ({_listed(dropped)}): "
+            "deleting them would leave those products unsold. Make a new plan",
+            {"not_published": dropped},
+        )
     to_delete = [r for r in pending if r["status"] in TO_DELETE]
     fraction = len(still) / total if total else 0.0
     if still and fraction > max_delete_fraction:
-        raise _refuse(conn, ctx, plan_id, f"plan {plan_id} deletes {len(still):,} of the {total:,} listings now "
-                                          f"({fraction:.1%}), more than max_delete_fraction "
-                                          f"({max_delete_fraction:.0%}); approve with a higher max_delete_fraction if "
-                                          "the plan is right")
+        raise _refuse(
+            conn,
+            ctx,
+            plan_id,
+            f"plan {plan_id} deletes {len(still):,} of the {total:,} listings now "
+            f"({fraction:.1%}), more than max_delete_fraction "
+            f"({max_delete_fraction:.0%}); approve with a higher max_delete_fraction if "
+            "the plan is right",
+        )
     verified = sum(1 for r in rows if r["status"] == "verified")
     in_flight = len(pending) - len(to_delete)
     action = "checked" if dry_run else "approved"
-    message = (f"plan {plan_id} is fresh: {len(to_delete):,} listings to delete, {in_flight:,} deletions to confirm, "
-               f"{verified:,} already deleted and verified" + (" (dry run: nothing is deleted)" if dry_run else ""))
-    audit.record(conn, plan_id=plan_id, channel_id=channel.id, action=action, actor=ctx.actor, dag_id=ctx.dag_id,
-                 run_id=ctx.run_id, message=message,
-                 details={"to_delete": len(to_delete), "in_flight": in_flight, "verified": verified,
-                          "listings_total": total, "max_delete_fraction": max_delete_fraction})
+    message = (
+        f"plan {plan_id} is fresh: {len(to_delete):,} listings to delete, {in_flight:,} deletions to confirm, "
+        f"{verified:,} already deleted and verified" + (" (dry run: nothing is deleted)" if dry_run else "")
+    )
+    audit.record(
+        conn,
+        plan_id=plan_id,
+        channel_id=channel.id,
+        action=action,
+        actor=ctx.actor,
+        dag_id=ctx.dag_id,
+        run_id=ctx.run_id,
+        message=message,
+        details={
+            "to_delete": len(to_delete),
+            "in_flight": in_flight,
+            "verified": verified,
+            "listings_total": total,
+            "max_delete_fraction": max_delete_fraction,
+        },
+    )
     if not dry_run:
         conn.execute(
             "UPDATE mip.migration_plan_headers SET status = 'executing', approved_by = coalesce(approved_by, %s), "
-            "approved_at = coalesce(approved_at, now()) WHERE plan_id = %s", (ctx.actor, plan_id))
+            "approved_at = coalesce(approved_at, now()) WHERE plan_id = %s",
+            (ctx.actor, plan_id),
+        )
         conn.commit()
     return Approval(plan_id, len(to_delete), in_flight, verified, not dry_run, message)

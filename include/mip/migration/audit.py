@@ -14,8 +14,18 @@ if TYPE_CHECKING:
     import psycopg
 
 
-def record(conn: psycopg.Connection, *, plan_id: str, channel_id: str, action: str, actor: str,
-           dag_id: str | None, run_id: str | None, message: str = "", details: dict[str, Any] | None = None) -> None:
+def record(
+    conn: psycopg.Connection,
+    *,
+    plan_id: str,
+    channel_id: str,
+    action: str,
+    actor: str,
+    dag_id: str | None,
+    run_id: str | None,
+    message: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
     conn.execute(
         "INSERT INTO mip.migration_audit (plan_id, channel_id, action, actor, dag_id, run_id, message, details) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",

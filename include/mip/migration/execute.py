@@ -71,20 +71,28 @@ class FinishOutcome:
         return self.status == "completed"
 
     def message(self, plan_id: str, channel_id: str) -> str:
-        text = (f"plan {plan_id}: {self.counts.get('verified', 0):,} listings deleted and verified in all, "
-                f"{len(self.deleted_this_run):,} by this run")
+        text = (
+            f"plan {plan_id}: {self.counts.get('verified', 0):,} listings deleted and verified in all, "
+            f"{len(self.deleted_this_run):,} by this run"
+        )
         if self.failed:
             groups: dict[str, list[str]] = {}
             for sku, issues in self.failed.items():
                 groups.setdefault(_codes(issues)[0] if issues else "no issue given", []).append(sku)
-            shown = "; ".join(f"{len(skus):,} x {issue} ({', '.join(skus[:3])}{', ...' if len(skus) > 3 else ''})"
-                              for issue, skus in sorted(groups.items(), key=lambda g: -len(g[1]))[:5])
-            text += (f". {len(self.failed):,} could not be deleted: {shown}. Fix what the issues say if needed, then "
-                     f"trigger mip_migrate_csv__{channel_id} again with approve_plan_id = {plan_id} and dry_run = "
-                     "false: it retries exactly those")
+            shown = "; ".join(
+                f"{len(skus):,} x {issue} ({', '.join(skus[:3])}{', ...' if len(skus) > 3 else ''})"
+                for issue, skus in sorted(groups.items(), key=lambda g: -len(g[1]))[:5]
+            )
+            text += (
+                f". {len(self.failed):,} could not be deleted: {shown}. Fix what the issues say if needed, then "
+                f"trigger mip_migrate_csv__{channel_id} again with approve_plan_id = {plan_id} and dry_run = "
+                "false: it retries exactly those"
+            )
         if self.unverified:
-            text += (f". {len(self.unverified):,} DELETEs were accepted but the listings are still found "
-                     f"({', '.join(self.unverified[:10])}): approve the plan again later to re-verify")
+            text += (
+                f". {len(self.unverified):,} DELETEs were accepted but the listings are still found "
+                f"({', '.join(self.unverified[:10])}): approve the plan again later to re-verify"
+            )
         pending = self.counts.get("planned", 0) + self.counts.get("submitted", 0)
         if pending:
             text += f". {pending:,} still waiting to be sent or processed: approve the plan again to finish"
@@ -100,22 +108,40 @@ def _codes(issues: list[dict[str, Any]]) -> list[str]:
 
 def submit(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> dict[str, int]:
     """Record and send DELETE documents for the rows still to delete; resume unsent submissions."""
-    skus = [s for (s,) in conn.execute(
-        "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND status IN ('planned', 'failed') ORDER BY sku",
-        (run.plan_id,))]
-    managed = [s for s in skus if is_mip_sku(s)] + [s for (s,) in conn.execute(
-        "SELECT sku FROM mip.listings WHERE channel_id = %s AND sku = ANY(%s)", (run.channel.id, skus))]
+    skus = [
+        s
+        for (s,) in conn.execute(
+            "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND status IN ('planned', 'failed') ORDER BY sku",
+            (run.plan_id,),
+        )
+    ]
+    managed = [s for s in skus if is_mip_sku(s)] + [
+        s
+        for (s,) in conn.execute(
+            "SELECT sku FROM mip.listings WHERE channel_id = %s AND sku = ANY(%s)", (run.channel.id, skus)
+        )
+    ]
     if managed:
         raise UnsafeDeletion(f"plan {run.plan_id} holds MIP-managed SKUs {managed[:5]}: nothing is sent")
     invalid: list[InvalidMessage] = []
     recorded = 0
     market = run.channel.marketplace
-    for document in iter_documents((delete_message(s) for s in skus), seller_id=run.account.seller_id,
-                                   issue_locale=market.language_tag, invalid=invalid):
+    for document in iter_documents(
+        (delete_message(s) for s in skus),
+        seller_id=run.account.seller_id,
+        issue_locale=market.language_tag,
+        invalid=invalid,
+    ):
         sub = submission.record(
-            conn, batch_key=f"migrate:{run.plan_id}:{run.run_id}:{document.skus[0]}", channel_id=run.channel.id,
-            dag_id=run.dag_id or "mip_migrate_csv", run_id=run.run_id, account_id=run.account.id,
-            seller_id=run.account.seller_id, marketplace_id=market.marketplace_id, document=document,
+            conn,
+            batch_key=f"migrate:{run.plan_id}:{run.run_id}:{document.skus[0]}",
+            channel_id=run.channel.id,
+            dag_id=run.dag_id or "mip_migrate_csv",
+            run_id=run.run_id,
+            account_id=run.account.id,
+            seller_id=run.account.seller_id,
+            marketplace_id=market.marketplace_id,
+            document=document,
         )
         sent_skus = conn.execute("SELECT skus FROM mip.feed_submissions WHERE id = %s", (sub.id,)).fetchone()[0]
         conn.execute(
@@ -137,15 +163,22 @@ def submit(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
 
 
 def _submissions(conn: psycopg.Connection, plan_id: str) -> list[int]:
-    return [s for (s,) in conn.execute(
-        "SELECT DISTINCT submission_id FROM mip.migration_plans WHERE plan_id = %s AND status = 'submitted' "
-        "AND submission_id IS NOT NULL ORDER BY 1", (plan_id,))]
+    return [
+        s
+        for (s,) in conn.execute(
+            "SELECT DISTINCT submission_id FROM mip.migration_plans WHERE plan_id = %s AND status = 'submitted' "
+            "AND submission_id IS NOT NULL ORDER BY 1",
+            (plan_id,),
+        )
+    ]
 
 
 def _fail(conn: psycopg.Connection, run: Execution, skus: list[str], issues: list[dict[str, Any]]) -> None:
     conn.execute(
         "UPDATE mip.migration_plans SET status = 'failed', issues = %s, executed_run_id = %s, updated_at = now() "
-        "WHERE plan_id = %s AND sku = ANY(%s)", (json.dumps(issues), run.run_id, run.plan_id, skus))
+        "WHERE plan_id = %s AND sku = ANY(%s)",
+        (json.dumps(issues), run.run_id, run.plan_id, skus),
+    )
     conn.commit()
 
 
@@ -169,19 +202,28 @@ def apply(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> di
             waiting += 1
             continue
         result = submission.outcome(conn, gateway, submission_id, run.country)
-        mine = {s for (s,) in conn.execute("SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND "
-                                           "submission_id = %s AND status = 'submitted'", (run.plan_id, submission_id))}
+        mine = {
+            s
+            for (s,) in conn.execute(
+                "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND "
+                "submission_id = %s AND status = 'submitted'",
+                (run.plan_id, submission_id),
+            )
+        }
         accepted = [s for s in result.accepted if s in mine]
         for sku in accepted:
             conn.execute(
                 "UPDATE mip.migration_plans SET status = 'deleted', deleted_at = now(), issues = %s, "
                 "updated_at = now() WHERE plan_id = %s AND sku = %s",
-                (json.dumps(result.warnings.get(sku, [])), run.plan_id, sku))
+                (json.dumps(result.warnings.get(sku, [])), run.plan_id, sku),
+            )
         for sku, issues in result.rejected.items():
             if sku in mine:
                 conn.execute(
                     "UPDATE mip.migration_plans SET status = 'failed', issues = %s, updated_at = now() "
-                    "WHERE plan_id = %s AND sku = %s", (json.dumps(issues), run.plan_id, sku))
+                    "WHERE plan_id = %s AND sku = %s",
+                    (json.dumps(issues), run.plan_id, sku),
+                )
                 failed[sku] = issues
         conn.commit()
         deleted += len(accepted)
@@ -196,14 +238,19 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
     client = gateway.client(ListingsItems, run.country)
     marketplace_id = run.channel.marketplace.marketplace_id
     seller_id = run.account.seller_id
-    skus = [s for (s,) in conn.execute(
-        "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND status = 'deleted' ORDER BY sku", (run.plan_id,))]
+    skus = [
+        s
+        for (s,) in conn.execute(
+            "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND status = 'deleted' ORDER BY sku", (run.plan_id,)
+        )
+    ]
 
     def gone(sku: str) -> bool:
         def request():
             try:
-                return client.get_listings_item(sellerId=seller_id, sku=sku, marketplaceIds=[marketplace_id],
-                                                includedData=["summaries"])
+                return client.get_listings_item(
+                    sellerId=seller_id, sku=sku, marketplaceIds=[marketplace_id], includedData=["summaries"]
+                )
             except SellingApiNotFoundException as exc:  # the answer we hope for, not an error
                 return _NotFound(getattr(exc, "headers", None))
 
@@ -212,11 +259,14 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
     verified = 0
     still: list[str] = []
     for start in range(0, len(skus), VERIFY_BATCH):
-        batch = skus[start:start + VERIFY_BATCH]
+        batch = skus[start : start + VERIFY_BATCH]
         absent = [s for s in batch if gone(s)]
         still.extend(s for s in batch if s not in absent)
-        conn.execute("UPDATE mip.migration_plans SET status = 'verified', verified_at = now(), updated_at = now() "
-                     "WHERE plan_id = %s AND sku = ANY(%s) AND status = 'deleted'", (run.plan_id, absent))
+        conn.execute(
+            "UPDATE mip.migration_plans SET status = 'verified', verified_at = now(), updated_at = now() "
+            "WHERE plan_id = %s AND sku = ANY(%s) AND status = 'deleted'",
+            (run.plan_id, absent),
+        )
         conn.commit()
         verified += len(absent)
     return {"checked": len(skus), "verified": verified, "still_listed": len(still)}
@@ -224,28 +274,58 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
 
 def finish(conn: psycopg.Connection, run: Execution, *, approved_by: str) -> FinishOutcome:
     """The plan's status after this run, and the ``executed`` audit entry."""
-    counts = dict(conn.execute(
-        "SELECT status, count(*) FROM mip.migration_plans WHERE plan_id = %s AND status <> 'excluded' "
-        "GROUP BY status", (run.plan_id,)).fetchall())
-    deleted_now = [s for (s,) in conn.execute(
-        "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND executed_run_id = %s AND status IN "
-        "('deleted', 'verified') ORDER BY sku", (run.plan_id, run.run_id))]
-    failed = {s: i for s, i in conn.execute(
-        "SELECT sku, issues FROM mip.migration_plans WHERE plan_id = %s AND status = 'failed' ORDER BY sku",
-        (run.plan_id,))}
-    unverified = [s for (s,) in conn.execute(
-        "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND status = 'deleted' ORDER BY sku", (run.plan_id,))]
+    counts = dict(
+        conn.execute(
+            "SELECT status, count(*) FROM mip.migration_plans WHERE plan_id = %s AND status <> 'excluded' "
+            "GROUP BY status",
+            (run.plan_id,),
+        ).fetchall()
+    )
+    deleted_now = [
+        s
+        for (s,) in conn.execute(
+            "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND executed_run_id = %s AND status IN "
+            "('deleted', 'verified') ORDER BY sku",
+            (run.plan_id, run.run_id),
+        )
+    ]
+    failed = {
+        s: i
+        for s, i in conn.execute(
+            "SELECT sku, issues FROM mip.migration_plans WHERE plan_id = %s AND status = 'failed' ORDER BY sku",
+            (run.plan_id,),
+        )
+    }
+    unverified = [
+        s
+        for (s,) in conn.execute(
+            "SELECT sku FROM mip.migration_plans WHERE plan_id = %s AND status = 'deleted' ORDER BY sku", (run.plan_id,)
+        )
+    ]
     left = sum(n for status, n in counts.items() if status != "verified")
     status = "completed" if not left else "partial"
     conn.execute(
         "UPDATE mip.migration_plan_headers SET status = %s, completed_at = CASE WHEN %s THEN now() END "
-        "WHERE plan_id = %s", (status, status == "completed", run.plan_id))
+        "WHERE plan_id = %s",
+        (status, status == "completed", run.plan_id),
+    )
     conn.commit()
     outcome = FinishOutcome(status, counts, deleted_now, failed, unverified)
     audit.record(
-        conn, plan_id=run.plan_id, channel_id=run.channel.id, action="executed", actor=approved_by, dag_id=run.dag_id,
-        run_id=run.run_id, message=outcome.message(run.plan_id, run.channel.id),
-        details={"status": status, "counts": counts, "deleted": deleted_now,
-                 "failed": {s: _codes(i) for s, i in failed.items()}, "unverified": unverified},
+        conn,
+        plan_id=run.plan_id,
+        channel_id=run.channel.id,
+        action="executed",
+        actor=approved_by,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        message=outcome.message(run.plan_id, run.channel.id),
+        details={
+            "status": status,
+            "counts": counts,
+            "deleted": deleted_now,
+            "failed": {s: _codes(i) for s, i in failed.items()},
+            "unverified": unverified,
+        },
     )
     return outcome

@@ -45,8 +45,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("sku", "fulfillment")
 IDENTIFYING = ("item_name", "asin", "product_id")  # at least one of them
 FRAME_COLUMNS = (
-    "line", "sku", "item_name", "asin", "product_id", "product_id_type", "product_id_type_raw", "gtin", "gtin_key",
-    "brand", "fulfillment", "fulfillment_raw", "status", "price", "quantity", "open_date", "listing_hash",
+    "line",
+    "sku",
+    "item_name",
+    "asin",
+    "product_id",
+    "product_id_type",
+    "product_id_type_raw",
+    "gtin",
+    "gtin_key",
+    "brand",
+    "fulfillment",
+    "fulfillment_raw",
+    "status",
+    "price",
+    "quantity",
+    "open_date",
+    "listing_hash",
 )
 _UTF8_MULTIBYTE = re.compile(rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3}")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
@@ -168,8 +183,9 @@ def _columns(header: list[str], name: str, delimiter: str) -> dict[str, int]:
     return found
 
 
-def listing_hash(sku: str, asin: str | None, gtin_key: str | None, fulfillment: str | None,
-                 item_name: str | None) -> str:
+def listing_hash(
+    sku: str, asin: str | None, gtin_key: str | None, fulfillment: str | None, item_name: str | None
+) -> str:
     """What identifies a listing for a plan: a plan is stale once this changes for a planned SKU
     (price, quantity and status may change: they do not make a listing another product)."""
     parts = (sku, asin or "", gtin_key or "", fulfillment or "", normalise.normalise_text(item_name) or "")
@@ -241,8 +257,10 @@ def _rows(records, header: list[str], columns: dict[str, int]) -> tuple[list[tup
             sku = fields[sku_index].strip() if sku_index < len(fields) else None
             if len(fields) < width:
                 column = header[len(fields)].strip()
-                message = (f"{len(fields)} fields where the header has {width}: column {len(fields) + 1} "
-                           f"({column}) and the ones after it are missing")
+                message = (
+                    f"{len(fields)} fields where the header has {width}: column {len(fields) + 1} "
+                    f"({column}) and the ones after it are missing"
+                )
             else:
                 column = None
                 message = f"{len(fields)} fields where the header has {width}: a separator inside a value?"
@@ -277,5 +295,22 @@ def _row(line: int, fields: list[str], columns: dict[str, int]) -> tuple:
     raw_fulfillment = value("fulfillment")
     fulfillment = normalise.fulfillment(raw_fulfillment)
     digest = listing_hash(sku or "", asin, gtin_key, fulfillment, item_name)
-    return (line, sku, item_name, asin, product_id, id_type, raw_type, gtin, gtin_key, value("brand"), fulfillment,
-            raw_fulfillment, value("status"), value("price"), value("quantity"), value("open_date"), digest)
+    return (
+        line,
+        sku,
+        item_name,
+        asin,
+        product_id,
+        id_type,
+        raw_type,
+        gtin,
+        gtin_key,
+        value("brand"),
+        fulfillment,
+        raw_fulfillment,
+        value("status"),
+        value("price"),
+        value("quantity"),
+        value("open_date"),
+        digest,
+    )

@@ -77,8 +77,17 @@ class MatchResult:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-ROW_COLUMNS = ("sku", "line", "reference", "reason", "status", "excluded_because", "fulfillment", "listing_hash",
-               "evidence")
+ROW_COLUMNS = (
+    "sku",
+    "line",
+    "reference",
+    "reason",
+    "status",
+    "excluded_because",
+    "fulfillment",
+    "listing_hash",
+    "evidence",
+)
 
 
 def _unique_map(pairs: pd.DataFrame, key: str, value: str = "reference") -> dict[str, str]:
@@ -127,10 +136,14 @@ def match(listings: pd.DataFrame, catalog: Catalog) -> MatchResult:
 
     asin_pairs = [catalog.mip_listings[["asin", "reference"]]] if len(catalog.mip_listings) else []
     mine = work[work["mip"] & work["asin"].notna()]
-    asin_pairs.append(pd.DataFrame({
-        "asin": mine["asin"],
-        "reference": [reference_of(s) if is_mip_sku(s) else None for s in mine["sku"]],
-    }))
+    asin_pairs.append(
+        pd.DataFrame(
+            {
+                "asin": mine["asin"],
+                "reference": [reference_of(s) if is_mip_sku(s) else None for s in mine["sku"]],
+            }
+        )
+    )
     by_gtin = work[work["ref_gtin"].notna() & work["asin"].notna()]
     asin_pairs.append(pd.DataFrame({"asin": by_gtin["asin"], "reference": by_gtin["ref_gtin"]}))
     pairs = pd.concat(asin_pairs, ignore_index=True)
@@ -152,13 +165,17 @@ def match(listings: pd.DataFrame, catalog: Catalog) -> MatchResult:
         work.loc[titled, "ref_title"] = work.loc[titled, "ref_title"].where(same_brand, None)
 
     references = {r.upper(): r for r in product_by_ref.index if len(r) >= MIN_REFERENCE_LENGTH}
-    sku_refs = [_sku_reference(s, references) if not m else (None, []) for s, m in zip(work["sku"], work["mip"],
-                                                                                           strict=True)]
+    sku_refs = [
+        _sku_reference(s, references) if not m else (None, []) for s, m in zip(work["sku"], work["mip"], strict=True)
+    ]
     work["ref_sku"] = [r for r, _ in sku_refs]
 
     # the MIP listing of each product, where one exists (in mip.listings or in the same report)
-    live = dict(zip(catalog.mip_listings["reference"], catalog.mip_listings["sku"], strict=True)) if len(
-        catalog.mip_listings) else {}
+    live = (
+        dict(zip(catalog.mip_listings["reference"], catalog.mip_listings["sku"], strict=True))
+        if len(catalog.mip_listings)
+        else {}
+    )
     live.update({reference_of(s): s for s in work.loc[work["mip"], "sku"] if is_mip_sku(s)})
 
     signals = work[["ref_gtin", "ref_asin", "ref_sku", "ref_title"]].notna().any(axis=1)
@@ -181,38 +198,68 @@ def _value(value: Any) -> Any:
     return None if value is None or value != value else value
 
 
-def _decide(row: dict[str, Any], products: dict[str, dict[str, Any]], candidates: dict[str, str | None],
-            shared_titles: dict[str, list[str]], live: dict[str, str]) -> dict[str, Any]:
+def _decide(
+    row: dict[str, Any],
+    products: dict[str, dict[str, Any]],
+    candidates: dict[str, str | None],
+    shared_titles: dict[str, list[str]],
+    live: dict[str, str],
+) -> dict[str, Any]:
     refs = {s: _value(row[f"ref_{s}"]) for s in SIGNALS}
     pointed = {r for r in refs.values() if r}
     listing = {
-        "sku": row["sku"], "line": int(row["line"]), "item_name": _value(row["item_name"]),
-        "asin": _value(row["asin"]), "product_id": _value(row["product_id"]),
-        "product_id_type": _value(row["product_id_type"]), "brand": _value(row.get("brand")),
-        "fulfillment": _value(row["fulfillment"]), "status": _value(row.get("status")),
+        "sku": row["sku"],
+        "line": int(row["line"]),
+        "item_name": _value(row["item_name"]),
+        "asin": _value(row["asin"]),
+        "product_id": _value(row["product_id"]),
+        "product_id_type": _value(row["product_id_type"]),
+        "brand": _value(row.get("brand")),
+        "fulfillment": _value(row["fulfillment"]),
+        "status": _value(row.get("status")),
     }
     evidence: dict[str, Any] = {"listing": listing, "matched_on": sorted(s for s, r in refs.items() if r)}
-    base = {"sku": row["sku"], "line": int(row["line"]), "fulfillment": _value(row["fulfillment"]),
-            "listing_hash": row["listing_hash"], "evidence": evidence}
+    base = {
+        "sku": row["sku"],
+        "line": int(row["line"]),
+        "fulfillment": _value(row["fulfillment"]),
+        "listing_hash": row["listing_hash"],
+        "evidence": evidence,
+    }
     if not pointed:
         evidence["candidates"] = shared_titles.get(row["title_key"], [])
-        return {**base, "reference": None, "reason": "brand_title", "status": "excluded",
-                "excluded_because": "ambiguous"}
+        return {
+            **base,
+            "reference": None,
+            "reason": "brand_title",
+            "status": "excluded",
+            "excluded_because": "ambiguous",
+        }
     if len(pointed) > 1:
         evidence["candidates"] = {s: r for s, r in refs.items() if r}
-        return {**base, "reference": None, "reason": _reason(refs, row), "status": "excluded",
-                "excluded_because": "conflict"}
+        return {
+            **base,
+            "reference": None,
+            "reason": _reason(refs, row),
+            "status": "excluded",
+            "excluded_because": "conflict",
+        }
     reference = pointed.pop()
     product = products[reference]
     evidence["catalog"] = {
-        "reference": reference, "ean": _value(product["ean"]), "brand": _value(product["brand"]),
-        "title": candidates.get(reference), "published_by_mip": reference in candidates,
+        "reference": reference,
+        "ean": _value(product["ean"]),
+        "brand": _value(product["brand"]),
+        "title": candidates.get(reference),
+        "published_by_mip": reference in candidates,
         "mip_sku": live.get(reference),
     }
     if _value(row["gtin_key"]):
         evidence["gtin"] = {
-            "listing": _value(row["gtin"]), "listing_form": normalise.gtin_form(row["gtin"]),
-            "catalog": _value(product["ean"]), "catalog_form": normalise.gtin_form(product["ean"]),
+            "listing": _value(row["gtin"]),
+            "listing_form": normalise.gtin_form(row["gtin"]),
+            "catalog": _value(product["ean"]),
+            "catalog_form": normalise.gtin_form(product["ean"]),
             "same_product_number": row["gtin_key"] == _value(product["ean_key"]),
         }
     if refs["title"]:

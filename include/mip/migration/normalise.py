@@ -27,8 +27,17 @@ _GTIN_SEPARATORS = re.compile(r"[\s\-.]")
 GTIN_LENGTHS = (8, 12, 13, 14)
 GTIN_TYPES = ("EAN", "UPC", "GTIN", "JAN")
 PRODUCT_ID_TYPES = {
-    "1": "ASIN", "2": "ISBN", "3": "UPC", "4": "EAN",
-    "ASIN": "ASIN", "ISBN": "ISBN", "UPC": "UPC", "EAN": "EAN", "GTIN": "GTIN", "JAN": "JAN", "GCID": "GCID",
+    "1": "ASIN",
+    "2": "ISBN",
+    "3": "UPC",
+    "4": "EAN",
+    "ASIN": "ASIN",
+    "ISBN": "ISBN",
+    "UPC": "UPC",
+    "EAN": "EAN",
+    "GTIN": "GTIN",
+    "JAN": "JAN",
+    "GCID": "GCID",
 }
 MFN_CODES = {"DEFAULT", "MFN", "MERCHANT", "MERCHANT_FULFILLED"}
 AFN_CODES = {"AFN", "FBA", "AMAZON"}
@@ -121,5 +130,5 @@ def sku_candidates(sku: str) -> list[str]:
     found = []
     for i in range(len(bounds)):
         for j in range(i, len(bounds)):
-            found.append(upper[bounds[i][0]: bounds[j][1]])
+            found.append(upper[bounds[i][0] : bounds[j][1]])
     return found

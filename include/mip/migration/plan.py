@@ -32,8 +32,19 @@ if TYPE_CHECKING:
 
     from mip.config import Account, Channel
 
-PLAN_COLUMNS = ("plan_id", "channel_id", "sku", "line", "reference", "reason", "evidence", "status",
-                "excluded_because", "fulfillment", "listing_hash")
+PLAN_COLUMNS = (
+    "plan_id",
+    "channel_id",
+    "sku",
+    "line",
+    "reference",
+    "reason",
+    "evidence",
+    "status",
+    "excluded_because",
+    "fulfillment",
+    "listing_hash",
+)
 
 
 class EmptyCatalog(RuntimeError):
@@ -104,23 +115,64 @@ def build_plan(conn: psycopg.Connection, ctx: PlanContext, *, max_delete_fractio
             "right, plan again with a higher max_delete_fraction (and approve with the same value)"
         )
     status = "refused" if refusal else "ready"
-    rejected = int(conn.execute(
-        "SELECT count(*) FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s "
-        "AND rejected", ctx.key.params).fetchone()[0]) + int(source["rejected"] or 0)
-    origin = {"source": source["source"], "report_id": source["report_id"], "path": source["path"],
-              "encoding": source["encoding"], "rows": total, "rejected": rejected}
+    rejected = int(
+        conn.execute(
+            "SELECT count(*) FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s "
+            "AND rejected",
+            ctx.key.params,
+        ).fetchone()[0]
+    ) + int(source["rejected"] or 0)
+    origin = {
+        "source": source["source"],
+        "report_id": source["report_id"],
+        "path": source["path"],
+        "encoding": source["encoding"],
+        "rows": total,
+        "rejected": rejected,
+    }
     summary = summaries.build(
-        plan_id=plan_id, channel_id=channel.id, marketplace=f"{channel.country} {channel.marketplace.marketplace_id}",
-        source=origin, rows=rows, listings_total=total, mip_managed=result.mip_managed, unmatched=result.unmatched,
-        max_delete_fraction=max_delete_fraction, status=status, refusal=refusal,
+        plan_id=plan_id,
+        channel_id=channel.id,
+        marketplace=f"{channel.country} {channel.marketplace.marketplace_id}",
+        source=origin,
+        rows=rows,
+        listings_total=total,
+        mip_managed=result.mip_managed,
+        unmatched=result.unmatched,
+        max_delete_fraction=max_delete_fraction,
+        status=status,
+        refusal=refusal,
     )
     text = summaries.text(summary)
-    _write(conn, ctx, plan_id, rows, summary, text, status=status, refusal=refusal, total=total,
-           max_delete_fraction=max_delete_fraction, source=source["source"])
-    audit.record(conn, plan_id=plan_id, channel_id=channel.id, action="planned", actor=ctx.actor, dag_id=ctx.dag_id,
-                 run_id=ctx.run_id, message=refusal or f"{len(planned)} listings planned for deletion",
-                 details={"planned": len(planned), "by_reason": summary["by_reason"],
-                          "excluded": summary["excluded"], "status": status})
+    _write(
+        conn,
+        ctx,
+        plan_id,
+        rows,
+        summary,
+        text,
+        status=status,
+        refusal=refusal,
+        total=total,
+        max_delete_fraction=max_delete_fraction,
+        source=source["source"],
+    )
+    audit.record(
+        conn,
+        plan_id=plan_id,
+        channel_id=channel.id,
+        action="planned",
+        actor=ctx.actor,
+        dag_id=ctx.dag_id,
+        run_id=ctx.run_id,
+        message=refusal or f"{len(planned)} listings planned for deletion",
+        details={
+            "planned": len(planned),
+            "by_reason": summary["by_reason"],
+            "excluded": summary["excluded"],
+            "status": status,
+        },
+    )
     return PlanOutcome(plan_id, status, len(planned), summary, text, refusal)
 
 
@@ -134,8 +186,20 @@ def _check_safety(planned, mip_skus: set[str]) -> None:
         )
 
 
-def _write(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, rows, summary: dict[str, Any], text: str, *,
-           status: str, refusal: str | None, total: int, max_delete_fraction: float, source: str) -> None:
+def _write(
+    conn: psycopg.Connection,
+    ctx: PlanContext,
+    plan_id: str,
+    rows,
+    summary: dict[str, Any],
+    text: str,
+    *,
+    status: str,
+    refusal: str | None,
+    total: int,
+    max_delete_fraction: float,
+    source: str,
+) -> None:
     channel = ctx.channel
     planned_hashes = rows.loc[rows["status"] == "planned", "listing_hash"].tolist()
     with conn.transaction():
@@ -146,18 +210,48 @@ def _write(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, rows, summa
             "dag_id, run_id, source, status, refusal, max_delete_fraction, listings_total, planned, excluded, "
             "fingerprint, summary, summary_text, created_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             "%s, %s, %s, %s, %s, %s, %s)",
-            (plan_id, channel.id, ctx.account.id, ctx.account.seller_id, channel.marketplace.marketplace_id,
-             ctx.dag_id, ctx.run_id, source, status, refusal, max_delete_fraction, total, len(planned_hashes),
-             int((rows["status"] == "excluded").sum()), fingerprint(planned_hashes),
-             json.dumps(summary, default=str), text, ctx.actor),
+            (
+                plan_id,
+                channel.id,
+                ctx.account.id,
+                ctx.account.seller_id,
+                channel.marketplace.marketplace_id,
+                ctx.dag_id,
+                ctx.run_id,
+                source,
+                status,
+                refusal,
+                max_delete_fraction,
+                total,
+                len(planned_hashes),
+                int((rows["status"] == "excluded").sum()),
+                fingerprint(planned_hashes),
+                json.dumps(summary, default=str),
+                text,
+                ctx.actor,
+            ),
         )
         if len(rows):
             copy_rows(
-                conn, "mip.migration_plans", PLAN_COLUMNS,
-                [(plan_id, channel.id, r["sku"], r["line"], _text(r["reference"]), r["reason"],
-                  json.dumps(r["evidence"], ensure_ascii=False, default=str), r["status"],
-                  _text(r["excluded_because"]), _text(r["fulfillment"]), r["listing_hash"])
-                 for r in rows.to_dict("records")],
+                conn,
+                "mip.migration_plans",
+                PLAN_COLUMNS,
+                [
+                    (
+                        plan_id,
+                        channel.id,
+                        r["sku"],
+                        r["line"],
+                        _text(r["reference"]),
+                        r["reason"],
+                        json.dumps(r["evidence"], ensure_ascii=False, default=str),
+                        r["status"],
+                        _text(r["excluded_because"]),
+                        _text(r["fulfillment"]),
+                        r["listing_hash"],
+                    )
+                    for r in rows.to_dict("records")
+                ],
             )
     conn.commit()
 

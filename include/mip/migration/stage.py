@@ -52,8 +52,9 @@ def gate_source(channel_id: str) -> str:
     return f"migrate_csv:{channel_id}:gate"
 
 
-def record_input(conn: psycopg.Connection, key: RunKey, source: str, *, path: str | None = None,
-                 report_id: str | None = None) -> None:
+def record_input(
+    conn: psycopg.Connection, key: RunKey, source: str, *, path: str | None = None, report_id: str | None = None
+) -> None:
     conn.execute(
         "INSERT INTO mip.migration_inputs (channel_id, run_id, source, path, report_id) "
         "VALUES (%(channel)s, %(run)s, %(source)s, %(path)s, %(report)s) ON CONFLICT (channel_id, run_id) DO UPDATE "
@@ -71,8 +72,11 @@ def input_of(conn: psycopg.Connection, key: RunKey) -> dict[str, Any] | None:
 
 
 def set_report_status(conn: psycopg.Connection, key: RunKey, status: str) -> None:
-    conn.execute("UPDATE mip.migration_inputs SET report_status = %(status)s WHERE channel_id = %(channel)s "
-                 "AND run_id = %(run)s", {**key.params, "status": status})
+    conn.execute(
+        "UPDATE mip.migration_inputs SET report_status = %(status)s WHERE channel_id = %(channel)s "
+        "AND run_id = %(run)s",
+        {**key.params, "status": status},
+    )
 
 
 def stage(conn: psycopg.Connection, key: RunKey, parsed: ParsedListings) -> dict[str, Any]:
@@ -84,11 +88,15 @@ def stage(conn: psycopg.Connection, key: RunKey, parsed: ParsedListings) -> dict
         "AND i.created_at < now() - make_interval(days => %(days)s)",
         expired,
     )
-    conn.execute("DELETE FROM mip.migration_inputs WHERE channel_id = %(channel)s AND run_id <> %(run)s "
-                 "AND created_at < now() - make_interval(days => %(days)s)", expired)
+    conn.execute(
+        "DELETE FROM mip.migration_inputs WHERE channel_id = %(channel)s AND run_id <> %(run)s "
+        "AND created_at < now() - make_interval(days => %(days)s)",
+        expired,
+    )
     conn.execute("DELETE FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s", key.params)
-    conn.execute("DELETE FROM mip.rejected_rows WHERE source = %s AND run_id = %s",
-                 (read_source(key.channel_id), key.run_id))
+    conn.execute(
+        "DELETE FROM mip.rejected_rows WHERE source = %s AND run_id = %s", (read_source(key.channel_id), key.run_id)
+    )
     frame = parsed.frame.copy()
     frame.insert(0, "run_id", key.run_id)
     frame.insert(0, "channel_id", key.channel_id)
@@ -98,26 +106,41 @@ def stage(conn: psycopg.Connection, key: RunKey, parsed: ParsedListings) -> dict
             conn,
             "mip.rejected_rows",
             ("source", "run_id", "line", "record_key", "field", "rule", "value", "message"),
-            [(read_source(key.channel_id), key.run_id, p.line, p.sku, p.column, p.rule, p.value, p.message)
-             for p in parsed.problems],
+            [
+                (read_source(key.channel_id), key.run_id, p.line, p.sku, p.column, p.rule, p.value, p.message)
+                for p in parsed.problems
+            ],
         )
     conn.execute(
         "UPDATE mip.migration_inputs SET encoding = %(encoding)s, delimiter = %(delimiter)s, rows = %(rows)s, "
         "rejected = %(rejected)s, staged_at = now() WHERE channel_id = %(channel)s AND run_id = %(run)s",
-        {**key.params, "encoding": parsed.encoding, "delimiter": parsed.delimiter, "rows": parsed.rows,
-         "rejected": len(parsed.problems)},
+        {
+            **key.params,
+            "encoding": parsed.encoding,
+            "delimiter": parsed.delimiter,
+            "rows": parsed.rows,
+            "rejected": len(parsed.problems),
+        },
     )
     conn.execute("ANALYZE mip.migration_listings")
-    return {"rows": parsed.rows, "staged": len(parsed.frame), "unreadable": len(parsed.problems),
-            "encoding": parsed.encoding, "delimiter": "tab" if parsed.delimiter == "\t" else parsed.delimiter}
+    return {
+        "rows": parsed.rows,
+        "staged": len(parsed.frame),
+        "unreadable": len(parsed.problems),
+        "encoding": parsed.encoding,
+        "delimiter": "tab" if parsed.delimiter == "\t" else parsed.delimiter,
+    }
 
 
 def read_listings(conn: psycopg.Connection, key: RunKey, *, passing_only: bool = True) -> pd.DataFrame:
     """The run's staged listings (``FRAME_COLUMNS`` and ``rejected``), by line; only the gate's passing
     rows unless ``passing_only`` is False."""
-    query = (f"SELECT {', '.join(FRAME_COLUMNS)}, rejected::int AS rejected FROM mip.migration_listings "
-             "WHERE channel_id = %(channel)s AND run_id = %(run)s" + (" AND NOT rejected" if passing_only else "")
-             + " ORDER BY line")
+    query = (
+        f"SELECT {', '.join(FRAME_COLUMNS)}, rejected::int AS rejected FROM mip.migration_listings "
+        "WHERE channel_id = %(channel)s AND run_id = %(run)s"
+        + (" AND NOT rejected" if passing_only else "")
+        + " ORDER BY line"
+    )
     text = tuple(c for c in FRAME_COLUMNS if c != "line")
     frame = read_frame(conn, query, key.params, text_columns=text)
     frame["rejected"] = frame["rejected"].astype(bool)
@@ -137,8 +160,15 @@ def gate(conn: psycopg.Connection, key: RunKey) -> tuple[GateResult, int]:
         text_columns=GATE_COLUMNS[1:],
     )
     result = run_gate(
-        conn, SUITE, frame, key_column="line", source=gate_source(key.channel_id), dag_id=key.dag_id,
-        run_id=key.run_id, task_id=key.task_id, max_failed_fraction=MAX_REJECTED_FRACTION,
+        conn,
+        SUITE,
+        frame,
+        key_column="line",
+        source=gate_source(key.channel_id),
+        dag_id=key.dag_id,
+        run_id=key.run_id,
+        task_id=key.task_id,
+        max_failed_fraction=MAX_REJECTED_FRACTION,
     )
     conn.execute(
         "UPDATE mip.rejected_rows r SET line = l.line, record_key = l.sku FROM mip.migration_listings l "
@@ -147,8 +177,11 @@ def gate(conn: psycopg.Connection, key: RunKey) -> tuple[GateResult, int]:
         {**key.params, "source": gate_source(key.channel_id)},
     )
     failed = [int(k) for k in result.failed_keys]
-    conn.execute("UPDATE mip.migration_listings SET rejected = (line = ANY(%(failed)s)) WHERE channel_id = "
-                 "%(channel)s AND run_id = %(run)s", {**key.params, "failed": failed})
+    conn.execute(
+        "UPDATE mip.migration_listings SET rejected = (line = ANY(%(failed)s)) WHERE channel_id = "
+        "%(channel)s AND run_id = %(run)s",
+        {**key.params, "failed": failed},
+    )
     unreadable = conn.execute(
         "SELECT coalesce(rejected, 0) FROM mip.migration_inputs WHERE channel_id = %(channel)s AND run_id = %(run)s",
         key.params,
@@ -163,5 +196,7 @@ def rejection_examples(conn: psycopg.Connection, key: RunKey, limit: int = 5) ->
         "ORDER BY line NULLS LAST, id LIMIT %s",
         ([read_source(key.channel_id), gate_source(key.channel_id)], key.run_id, limit),
     ).fetchall()
-    return [f"line {line}, column {column or '-'} ({rule}{'' if value is None else f', value {value!r}'}): {message}"
-            for line, column, rule, value, message in rows]
+    return [
+        f"line {line}, column {column or '-'} ({rule}{'' if value is None else f', value {value!r}'}): {message}"
+        for line, column, rule, value, message in rows
+    ]

@@ -25,8 +25,11 @@ def _example(row: dict[str, Any]) -> str:
     if gtin and not gtin["same_product_number"]:
         parts.append(f"EAN {gtin['listing']} vs catalog {gtin['catalog']}")
     elif gtin:
-        same = "" if gtin["listing_form"] == gtin["catalog_form"] else f" ({gtin['listing_form']} vs " \
-                                                                         f"{gtin['catalog_form']})"
+        same = (
+            ""
+            if gtin["listing_form"] == gtin["catalog_form"]
+            else f" ({gtin['listing_form']} vs {gtin['catalog_form']})"
+        )
         parts.append(f"GTIN {gtin['listing']}{same}")
     if "title" in evidence:
         parts.append(f"title {listing['item_name']!r} = {catalog.get('title')!r}")
@@ -39,9 +42,20 @@ def _example(row: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def build(*, plan_id: str, channel_id: str, marketplace: str, source: dict[str, Any], rows: pd.DataFrame,
-          listings_total: int, mip_managed: int, unmatched: int, max_delete_fraction: float,
-          status: str, refusal: str | None) -> dict[str, Any]:
+def build(
+    *,
+    plan_id: str,
+    channel_id: str,
+    marketplace: str,
+    source: dict[str, Any],
+    rows: pd.DataFrame,
+    listings_total: int,
+    mip_managed: int,
+    unmatched: int,
+    max_delete_fraction: float,
+    status: str,
+    refusal: str | None,
+) -> dict[str, Any]:
     records = rows.to_dict("records")
     planned = [r for r in records if r["status"] == "planned"]
     excluded = [r for r in records if r["status"] == "excluded"]
@@ -79,8 +93,11 @@ def build(*, plan_id: str, channel_id: str, marketplace: str, source: dict[str, 
 
 def text(summary: dict[str, Any]) -> str:
     source = summary["source"]
-    origin = (f"the listings report {source.get('report_id')}" if source.get("source") == "report"
-              else f"the file {source.get('path')}")
+    origin = (
+        f"the listings report {source.get('report_id')}"
+        if source.get("source") == "report"
+        else f"the file {source.get('path')}"
+    )
     lines = [
         f"Migration plan {summary['plan_id']} — channel {summary['channel']} ({summary['marketplace']}), from "
         f"{origin}: {summary['listings_total']:,} listings ({source.get('rejected', 0):,} rejected by the gate or "
@@ -91,8 +108,10 @@ def text(summary: dict[str, Any]) -> str:
     for reason, count in summary["by_reason"].items():
         lines.append(f"  {reason:<14} {count:>6,}  {REASONS[reason]}")
     if summary["not_yet_published_by_mip"]:
-        lines.append(f"  ({summary['not_yet_published_by_mip']:,} of them duplicate products MIP has not published "
-                     "here yet: run mip_publish first so buyers keep an offer)")
+        lines.append(
+            f"  ({summary['not_yet_published_by_mip']:,} of them duplicate products MIP has not published "
+            "here yet: run mip_publish first so buyers keep an offer)"
+        )
     lines.append("Matched but never deleted:" if summary["excluded"] else "Matched but never deleted: none.")
     for because, count in summary["excluded"].items():
         lines.append(f"  {because:<20} {count:>6,}  {EXCLUSIONS[because]}")

@@ -175,9 +175,9 @@ def _gx_context():
 def _validate(suite: Suite, work: pd.DataFrame, parameters: dict[str, Any] | None) -> list[Any]:
     gx, context = _gx_context()
     batch_definition = (
-        context.data_sources.add_pandas("mip").add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe(
-            "frame"
-        )
+        context.data_sources.add_pandas("mip")
+        .add_dataframe_asset(suite.name)
+        .add_batch_definition_whole_dataframe("frame")
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": work})
     expectations = [{key: e[key] for key in ("type", "kwargs", "meta") if key in e} for e in suite.expectations]
@@ -250,8 +250,15 @@ def run_gate(
         details = result.result or {}
         if "unexpected_index_list" not in details:
             outcomes.append(
-                ExpectationOutcome(rule, config.type, column, bool(result.success), False, 0 if result.success else 1,
-                                   observed=details.get("observed_value"))
+                ExpectationOutcome(
+                    rule,
+                    config.type,
+                    column,
+                    bool(result.success),
+                    False,
+                    0 if result.success else 1,
+                    observed=details.get("observed_value"),
+                )
             )
             continue
         rows = np.fromiter((entry[ROW] for entry in details["unexpected_index_list"]), dtype=np.int64)
@@ -270,13 +277,9 @@ def run_gate(
             rejected.append((source, run_id, _text(keys[row]), column, rule, value, message))
         failed_rows[rows] = True
         examples = tuple((_text(keys[r]) or "", v) for r, v in zip(rows[:MAX_EXAMPLES].tolist(), values, strict=False))
-        outcomes.append(
-            ExpectationOutcome(rule, config.type, column, len(rows) == 0, True, len(rows), examples)
-        )
+        outcomes.append(ExpectationOutcome(rule, config.type, column, len(rows) == 0, True, len(rows), examples))
     if not results:  # an empty frame: nothing to validate, every expectation holds vacuously
-        outcomes = [
-            ExpectationOutcome(f"{e['type']}", e["type"], None, True, True, 0) for e in spec.expectations
-        ]
+        outcomes = [ExpectationOutcome(f"{e['type']}", e["type"], None, True, True, 0) for e in spec.expectations]
 
     gate = GateResult(
         suite=suite,
@@ -310,7 +313,13 @@ def _record(
             "INSERT INTO mip.quality_results (suite, dag_id, run_id, task_id, success, evaluated_rows, "
             "unexpected_rows, failing_expectations) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             (
-                gate.suite, dag_id, gate.run_id, task_id, gate.passed, gate.evaluated_rows, gate.unexpected_rows,
+                gate.suite,
+                dag_id,
+                gate.run_id,
+                task_id,
+                gate.passed,
+                gate.evaluated_rows,
+                gate.unexpected_rows,
                 json.dumps([o.as_json() for o in gate.failing], default=str),
             ),
         )

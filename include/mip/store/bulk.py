@@ -109,9 +109,7 @@ def bulk_upsert(
     with conn.transaction():
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
         conn.execute(
-            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                stage, cols, target
-            )
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(stage, cols, target)
         )
         conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN _ord bigserial").format(stage))
         staged = copy_rows(conn, f"pg_temp._stage_{name}", columns, rows)

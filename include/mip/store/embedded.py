@@ -67,8 +67,16 @@ def ensure_running(directory: Path) -> str:
         os.chown(directory, entry.pw_uid, entry.pw_gid)
     pgexec(
         "pg_ctl",
-        ("-w", "-o", f"-h 127.0.0.1 -p {port} -k {sockets}", "-l", str(directory / "postgres.log"),
-         "-D", str(pgdata), "start"),
+        (
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {sockets}",
+            "-l",
+            str(directory / "postgres.log"),
+            "-D",
+            str(pgdata),
+            "start",
+        ),
         bin_path=server.bin_path,
         user=server.system_user,
         timeout=60,
@@ -89,5 +97,10 @@ def stop(directory: Path) -> None:
     pgdata = directory.resolve() / "pgdata"
     if (pgdata / "postmaster.pid").exists():
         server = _server(pgdata)
-        pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop", "-m", "fast"),
-               bin_path=server.bin_path, user=server.system_user, timeout=60)
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(pgdata), "stop", "-m", "fast"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+            timeout=60,
+        )

@@ -107,8 +107,14 @@ def deploy(conn: psycopg.Connection, topology: Topology, channel_ids: list[str] 
             conn.execute(
                 "INSERT INTO mip.channel_registry (channel_id, account_id, country, marketplace_id, role, linked_main)"
                 " VALUES (%s, %s, %s, %s, %s, %s)",
-                (channel.id, channel.account, channel.country, channel.marketplace.marketplace_id,
-                 channel.role, channel.linked_main),
+                (
+                    channel.id,
+                    channel.account,
+                    channel.country,
+                    channel.marketplace.marketplace_id,
+                    channel.role,
+                    channel.linked_main,
+                ),
             )
             conn.execute(
                 "INSERT INTO mip.channel_registry_audit (channel_id, action, new_role, new_link, reason, actor)"

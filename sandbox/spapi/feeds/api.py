@@ -101,18 +101,26 @@ def get_feeds(call: Call) -> tuple[int, Any]:
     size = int(q.get("pageSize") or 10)
     offset = int(q.get("offset") or 0)
     rows = [
-        row for row in call.state.db.query(
+        row
+        for row in call.state.db.query(
             "SELECT * FROM feeds WHERE seller_id = ? AND created_at >= ? AND created_at <= ? "
-            "ORDER BY created_at DESC, feed_id DESC", (call.seller_id, since, until))
+            "ORDER BY created_at DESC, feed_id DESC",
+            (call.seller_id, since, until),
+        )
         if row["feed_type"] in q["feedTypes"]
         and (not q.get("marketplaceIds") or set(json.loads(row["marketplace_ids"])) & set(q["marketplaceIds"]))
         and (not q.get("processingStatuses") or row["status"] in q["processingStatuses"])
     ]
-    body: dict[str, Any] = {"feeds": [render_feed(row) for row in rows[offset:offset + size]]}
+    body: dict[str, Any] = {"feeds": [render_feed(row) for row in rows[offset : offset + size]]}
     if offset + size < len(rows):
-        body["nextToken"] = encode_token({**{k: v for k, v in q.items() if k != "nextToken"},
-                                          "createdSince": iso_ms(since), "createdUntil": iso_ms(until),
-                                          "offset": offset + size})
+        body["nextToken"] = encode_token(
+            {
+                **{k: v for k, v in q.items() if k != "nextToken"},
+                "createdSince": iso_ms(since),
+                "createdUntil": iso_ms(until),
+                "offset": offset + size,
+            }
+        )
     return 200, body
 
 

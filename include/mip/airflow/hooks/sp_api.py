@@ -19,8 +19,15 @@ from mip.amazon.credentials import AccountCredentials, parse_authorization_date
 
 CONN_TYPE = "amazon_sp_api"
 SECRET_FIELDS = ("lwa_client_secret", "refresh_token")
-FIELDS = ("seller_id", "region", "lwa_client_id", "lwa_client_secret", "refresh_token", "authorization_date",
-          "endpoint")
+FIELDS = (
+    "seller_id",
+    "region",
+    "lwa_client_id",
+    "lwa_client_secret",
+    "refresh_token",
+    "authorization_date",
+    "endpoint",
+)
 
 
 def extra_field(extra: dict[str, Any], name: str) -> Any:

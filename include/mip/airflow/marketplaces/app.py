@@ -21,8 +21,10 @@ from mip.airflow.marketplaces.flows import Notice, PageError
 from mip.airflow.marketplaces.plugin import MOUNT
 
 REGIONS = {"eu": "Europe, Middle East, India (eu)", "na": "North and South America (na)", "fe": "Far East (fe)"}
-ICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#017cee" stroke-width="2">'
-        '<path d="M3 9l1.5-5h15L21 9M3 9h18M3 9v11h18V9M9 20v-6h6v6"/></svg>')
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#017cee" stroke-width="2">'
+    '<path d="M3 9l1.5-5h15L21 9M3 9h18M3 9v11h18V9M9 20v-6h6v6"/></svg>'
+)
 
 
 def _ui_root() -> str:
@@ -48,8 +50,9 @@ def callback_url(request: Request) -> str:
 
 # --- authentication ---------------------------------------------------------------------------------------------
 def _error_page(request: Request, user: Any | None, notice: Notice, status: int) -> HTMLResponse:
-    html = templates.render("error", base=_base(request), ui_root=_ui_root(),
-                            user=auth.user_name(user) if user else None, notice=notice)
+    html = templates.render(
+        "error", base=_base(request), ui_root=_ui_root(), user=auth.user_name(user) if user else None, notice=notice
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -59,8 +62,9 @@ async def _page_user(request: Request) -> Any:
     if user is None:
         return RedirectResponse(auth.login_url(request), status_code=302)
     if not await run_in_threadpool(auth.can_view, user):
-        return _error_page(request, user, Notice("error", "Not allowed", "Your Airflow role may not open plugin "
-                                                 "views."), 403)
+        return _error_page(
+            request, user, Notice("error", "Not allowed", "Your Airflow role may not open plugin views."), 403
+        )
     return user
 
 
@@ -104,33 +108,71 @@ def _render_page(request: Request, user: Any, notice: Notice | None, status: int
     try:
         topology, file, accounts, channels = _gather(user)
     except TopologyError as exc:
-        return _error_page(request, user, Notice(
-            "error", "The channel topology is invalid", "Fix it (`mip channels validate`) and reload:",
-            problems=[str(p) for p in exc.problems], code="invalid_topology", problems_title="Problems:"), 500)
+        return _error_page(
+            request,
+            user,
+            Notice(
+                "error",
+                "The channel topology is invalid",
+                "Fix it (`mip channels validate`) and reload:",
+                problems=[str(p) for p in exc.problems],
+                code="invalid_topology",
+                problems_title="Problems:",
+            ),
+            500,
+        )
     html = templates.render(
-        "page", base=_base(request), ui_root=_ui_root(), user=auth.user_name(user), notice=notice,
-        accounts=accounts, channels=channels, topology_file=file, csrf=auth.csrf_token(flows.signing_key(), user),
+        "page",
+        base=_base(request),
+        ui_root=_ui_root(),
+        user=auth.user_name(user),
+        notice=notice,
+        accounts=accounts,
+        channels=channels,
+        topology_file=file,
+        csrf=auth.csrf_token(flows.signing_key(), user),
         can_connect=any(view.can_edit for view in accounts),
         sources=[v.account.id for v in accounts if v.connection.has_app_credentials],
-        mains=topology.main_channels, regions=REGIONS,
-        marketplaces=sorted(MARKETPLACES.values(), key=lambda m: (m.region, m.country)))
+        mains=topology.main_channels,
+        regions=REGIONS,
+        marketplaces=sorted(MARKETPLACES.values(), key=lambda m: (m.region, m.country)),
+    )
     return HTMLResponse(html, status_code=status)
 
 
 def _overview_json(user: Any) -> dict[str, Any]:
     _, _, accounts, channels = _gather(user)
     return {
-        "accounts": [{"id": a.account.id, "seller_id": a.account.seller_id, "connection_id": a.connection.conn_id,
-                      "connection_seller_id": a.connection.seller_id, "authorized": a.connection.authorized,
-                      "authorization_age_days": a.age_days, "failure": a.failure, "warning": a.warning,
-                      "health": a.health and {**a.health, "checked_at": a.health["checked_at"].isoformat()}}
-                     for a in accounts],
-        "channels": [{"id": c.channel.id, "country": c.channel.country, "role": c.channel.role,
-                      "linked_main": c.channel.linked_main, "account": c.account.id,
-                      "deployed": c.registered is not None, "conflict": c.conflict,
-                      "dags": [{"dag_id": d.dag_id, "runs": [{"run_id": r.run_id, "state": r.state} for r in d.runs]}
-                               for d in c.dags]}
-                     for c in channels],
+        "accounts": [
+            {
+                "id": a.account.id,
+                "seller_id": a.account.seller_id,
+                "connection_id": a.connection.conn_id,
+                "connection_seller_id": a.connection.seller_id,
+                "authorized": a.connection.authorized,
+                "authorization_age_days": a.age_days,
+                "failure": a.failure,
+                "warning": a.warning,
+                "health": a.health and {**a.health, "checked_at": a.health["checked_at"].isoformat()},
+            }
+            for a in accounts
+        ],
+        "channels": [
+            {
+                "id": c.channel.id,
+                "country": c.channel.country,
+                "role": c.channel.role,
+                "linked_main": c.channel.linked_main,
+                "account": c.account.id,
+                "deployed": c.registered is not None,
+                "conflict": c.conflict,
+                "dags": [
+                    {"dag_id": d.dag_id, "runs": [{"run_id": r.run_id, "state": r.state} for r in d.runs]}
+                    for d in c.dags
+                ],
+            }
+            for c in channels
+        ],
     }
 
 
@@ -154,8 +196,9 @@ async def page(request: Request, attempt: str | None = None) -> Response:
 
 @router.get("/api/overview")
 async def api_overview(request: Request) -> JSONResponse:
-    user = await _user_or_401(request, "send the Airflow UI's session cookie or an 'Authorization: Bearer <JWT>' "
-                                       "header (POST /auth/token)")
+    user = await _user_or_401(
+        request, "send the Airflow UI's session cookie or an 'Authorization: Bearer <JWT>' header (POST /auth/token)"
+    )
     return JSONResponse(await run_in_threadpool(_overview_json, user))
 
 

@@ -60,8 +60,9 @@ def can_edit_connection(user: Any, conn_id: str, method: str = "PUT") -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import ConnectionDetails
 
-    return get_auth_manager().is_authorized_connection(method=method, details=ConnectionDetails(conn_id=conn_id),
-                                                       user=user)
+    return get_auth_manager().is_authorized_connection(
+        method=method, details=ConnectionDetails(conn_id=conn_id), user=user
+    )
 
 
 def readable_dag_ids(user: Any) -> set[str]:

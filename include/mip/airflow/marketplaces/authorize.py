@@ -35,8 +35,11 @@ def consent_url(info: connections.ConnectionInfo, country: str, app_id: str, sta
     """Seller Central's consent page of the country (or the endpoint override's, i.e. the sandbox's)."""
     base = f"{info.endpoint}/apps/authorize/consent" if info.endpoint else MARKETPLACES[country].consent_url
     # version=beta: needed while the application is a draft (not yet published in the Appstore).
-    return base + "?" + urlencode({"application_id": app_id, "state": state, "version": "beta",
-                                   "redirect_uri": redirect_uri})
+    return (
+        base
+        + "?"
+        + urlencode({"application_id": app_id, "state": state, "version": "beta", "redirect_uri": redirect_uri})
+    )
 
 
 @dataclass
@@ -49,15 +52,22 @@ class Outcome:
 
 
 def wrong_seller(auth: Authorization, returned: str) -> Outcome:
-    return Outcome(False, "Amazon authorized another seller", (
-        f"Amazon returned Seller ID {returned}, but you entered {auth.seller_id} for account {auth.account_id}. "
-        "Nothing was stored."), "wrong_seller_id", [
-        f"Most often the browser is still signed in to Seller Central as {returned}: Amazon then authorizes that "
-        "account without asking. Open Multi-Channel > Marketplaces in a private (incognito) window, or sign out of "
-        f"Seller Central first, sign in as the seller {auth.seller_id} and connect again.",
-        f"If {returned} is the account you meant, check the Merchant Token (Seller Central > Settings > Account "
-        f"Info) and use 'Switch account' on account {auth.account_id} with Seller ID {returned}.",
-    ])
+    return Outcome(
+        False,
+        "Amazon authorized another seller",
+        (
+            f"Amazon returned Seller ID {returned}, but you entered {auth.seller_id} for account {auth.account_id}. "
+            "Nothing was stored."
+        ),
+        "wrong_seller_id",
+        [
+            f"Most often the browser is still signed in to Seller Central as {returned}: Amazon then authorizes that "
+            "account without asking. Open Multi-Channel > Marketplaces in a private (incognito) window, or sign out of "
+            f"Seller Central first, sign in as the seller {auth.seller_id} and connect again.",
+            f"If {returned} is the account you meant, check the Merchant Token (Seller Central > Settings > Account "
+            f"Info) and use 'Switch account' on account {auth.account_id} with Seller ID {returned}.",
+        ],
+    )
 
 
 def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str, code: str, actor: str) -> Outcome:
@@ -65,21 +75,30 @@ def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str
     try:
         account = topology.account(auth.account_id)
     except KeyError:
-        return Outcome(False, "Account not in the topology", f"account {auth.account_id} is no longer declared in "
-                       "the topology; nothing was stored", "unknown_account")
+        return Outcome(
+            False,
+            "Account not in the topology",
+            f"account {auth.account_id} is no longer declared in the topology; nothing was stored",
+            "unknown_account",
+        )
     if selling_partner_id != auth.seller_id:
         return wrong_seller(auth, selling_partner_id)
 
     info = connections.read(account.connection_id)
     if not info.has_app_credentials:
-        return Outcome(False, "No application credentials", f"connection {account.connection_id} has no LWA client "
-                       "id/secret; nothing was stored", "no_app_credentials")
+        return Outcome(
+            False,
+            "No application credentials",
+            f"connection {account.connection_id} has no LWA client id/secret; nothing was stored",
+            "no_app_credentials",
+        )
     from mip.amazon.lwa import ConsentCodeRejected, exchange_consent_code
 
     lwa_url = info.endpoint or f"https://{LWA_HOST}"
     try:
-        refresh_token = exchange_consent_code(lwa_url, info.field("lwa_client_id"), info.field("lwa_client_secret"),
-                                              code)
+        refresh_token = exchange_consent_code(
+            lwa_url, info.field("lwa_client_id"), info.field("lwa_client_secret"), code
+        )
     except ConsentCodeRejected as exc:
         return Outcome(False, "Amazon refused the consent code", str(exc), "code_rejected")
 
@@ -88,9 +107,13 @@ def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str
         return report_or_error
     report = report_or_error
     if report.problems:
-        return Outcome(False, _TITLES.get(report.error_code or "", "The new authorization does not work"),
-                       f"Amazon authorized Seller ID {auth.seller_id}, but the checks failed, so nothing was stored:",
-                       report.error_code or "check_failed", list(report.problems))
+        return Outcome(
+            False,
+            _TITLES.get(report.error_code or "", "The new authorization does not work"),
+            f"Amazon authorized Seller ID {auth.seller_id}, but the checks failed, so nothing was stored:",
+            report.error_code or "check_failed",
+            list(report.problems),
+        )
     return _store(auth, account, topology, info, refresh_token, actor)
 
 
@@ -112,56 +135,91 @@ def _check(account, topology: Topology, info: connections.ConnectionInfo, refres
     from mip.amazon.health import check_account
 
     candidate = AccountCredentials(
-        account_id=account.id, seller_id=seller_id, region=info.field("region") or account.region,
-        lwa_client_id=info.field("lwa_client_id"), lwa_client_secret=info.field("lwa_client_secret"),
-        refresh_token=refresh_token, endpoint=info.endpoint)
+        account_id=account.id,
+        seller_id=seller_id,
+        region=info.field("region") or account.region,
+        lwa_client_id=info.field("lwa_client_id"),
+        lwa_client_secret=info.field("lwa_client_secret"),
+        refresh_token=refresh_token,
+        endpoint=info.endpoint,
+    )
     channels = [c for c in topology.channels if c.account == account.id]
     budget_conn = mip_autocommit_connection()
     try:
         gateway = SpApiGateway(candidate, RateBudget(budget_conn, seller_id), RetryPolicy(**CALLBACK_RETRIES))
         return check_account(gateway, account.model_copy(update={"seller_id": seller_id}), channels)
     except AmazonError as exc:  # only retryable ones get here (throttled, unavailable)
-        return Outcome(False, "Amazon did not answer", f"{exc} Nothing was stored; connect again in a few minutes.",
-                       exc.code)
+        return Outcome(
+            False, "Amazon did not answer", f"{exc} Nothing was stored; connect again in a few minutes.", exc.code
+        )
     finally:
         budget_conn.close()
 
 
-def _store(auth: Authorization, account, topology: Topology, info: connections.ConnectionInfo, refresh_token: str,
-           actor: str) -> Outcome:
+def _store(
+    auth: Authorization, account, topology: Topology, info: connections.ConnectionInfo, refresh_token: str, actor: str
+) -> Outcome:
     from mip.airflow.credentials import ConnectionNotWritable, save_credentials
     from mip.airflow.db import mip_db
 
     try:
         with mip_db() as conn:
-            saved = save_credentials(conn, account.id, account.connection_id, refresh_token=refresh_token,
-                                     seller_id=auth.seller_id, source=SOURCE, actor=actor, base_extra=info.extra)
+            saved = save_credentials(
+                conn,
+                account.id,
+                account.connection_id,
+                refresh_token=refresh_token,
+                seller_id=auth.seller_id,
+                source=SOURCE,
+                actor=actor,
+                base_extra=info.extra,
+            )
     except ConnectionNotWritable as exc:
-        return Outcome(False, "Connection not writable", f"the authorization works but could not be stored: {exc}",
-                       "connection_not_writable")
+        return Outcome(
+            False,
+            "Connection not writable",
+            f"the authorization works but could not be stored: {exc}",
+            "connection_not_writable",
+        )
     channels = [c for c in topology.channels if c.account == account.id]
     advised = (saved["authorized_at"] + timedelta(days=WARN_AFTER_DAYS)).date()
-    details = [f"Checked: the token refresh, the marketplace participations and the Seller ID of "
-               f"{', '.join(f'{c.id} ({c.country})' for c in channels)}.",
-               f"Authorizations expire after 365 days; re-authorize every quarter (next by {advised:%Y-%m-%d})."]
+    details = [
+        f"Checked: the token refresh, the marketplace participations and the Seller ID of "
+        f"{', '.join(f'{c.id} ({c.country})' for c in channels)}.",
+        f"Authorizations expire after 365 days; re-authorize every quarter (next by {advised:%Y-%m-%d}).",
+    ]
     if saved["old_seller_id"] and saved["old_seller_id"] != auth.seller_id:
-        details.append(f"Seller ID switched {saved['old_seller_id']} -> {auth.seller_id} (history kept in "
-                       "mip.account_credentials_history; orders stay under their channels).")
+        details.append(
+            f"Seller ID switched {saved['old_seller_id']} -> {auth.seller_id} (history kept in "
+            "mip.account_credentials_history; orders stay under their channels)."
+        )
     if auth.seller_id != account.seller_id:
         details.append(f"Now set seller_id: {auth.seller_id} for account {account.id} in the topology.")
     if auth.purpose == "international" and auth.channel_id:
         channel = topology.channel(auth.channel_id)
         main = topology.channel(channel.linked_main) if channel.linked_main else None
         source = f"{main.country} ({main.id})" if main else "the main channel's country"
-        details.append(f"Products appear in {channel.country} only once Build International Listings is configured "
-                       f"on Amazon: Seller Central > Pricing > Build International Listings, source {source}, target "
-                       f"{channel.country}. mip_verify_international__{channel.id} reports the offers not copied yet.")
+        details.append(
+            f"Products appear in {channel.country} only once Build International Listings is configured "
+            f"on Amazon: Seller Central > Pricing > Build International Listings, source {source}, target "
+            f"{channel.country}. mip_verify_international__{channel.id} reports the offers not copied yet."
+        )
     if saved["asset_event"]:
-        details.append(f"An event of the credentials Asset mip://accounts/{account.id}/credentials was recorded: the "
-                       f"repair DAG mip_repair__{account.id} re-runs what failed while the account was not valid.")
+        details.append(
+            f"An event of the credentials Asset mip://accounts/{account.id}/credentials was recorded: the "
+            f"repair DAG mip_repair__{account.id} re-runs what failed while the account was not valid."
+        )
     else:
-        details.append(f"No DAG uses the credentials Asset mip://accounts/{account.id}/credentials yet, so no event "
-                       "was recorded; re-run runs that failed meanwhile with `airflow backfill create`.")
+        details.append(
+            f"No DAG uses the credentials Asset mip://accounts/{account.id}/credentials yet, so no event "
+            "was recorded; re-run runs that failed meanwhile with `airflow backfill create`."
+        )
     what = {"reset": "Credentials reset", "switch": "Account switched"}.get(auth.purpose, "Connected")
-    return Outcome(True, what, f"Account {account.id} is authorized as Seller ID {auth.seller_id} and stored in "
-                   f"connection {account.connection_id}.", None, details)
+    return Outcome(
+        True,
+        what,
+        f"Account {account.id} is authorized as Seller ID {auth.seller_id} and stored in "
+        f"connection {account.connection_id}.",
+        None,
+        details,
+    )

@@ -91,7 +91,8 @@ def save_app_credentials(conn_id: str, *, region: str, values: dict[str, str], d
     if info.exists and not info.in_database:
         raise NotWritable(
             f"connection {conn_id!r} is defined outside Airflow's database (an AIRFLOW_CONN_ environment variable or a "
-            "secrets backend): add the application's credentials there")
+            "secrets backend): add the application's credentials there"
+        )
     with create_session() as session:
         connection = session.scalar(select(Connection).where(Connection.conn_id == conn_id))
         if connection is None:

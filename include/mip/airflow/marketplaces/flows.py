@@ -16,6 +16,7 @@ from mip.airflow.marketplaces import state as states
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Notice:
     kind: str  # ok | error | info
@@ -59,14 +60,26 @@ def outcome_notice(user: Any, nonce: str) -> Notice | None:
     if row is None:
         return None
     shown = json.loads(row["message"])
-    return Notice("ok" if row["outcome"] == "connected" else "error", shown["title"], shown["message"],
-                  shown["details"], code=row["error_code"])
+    return Notice(
+        "ok" if row["outcome"] == "connected" else "error",
+        shown["title"],
+        shown["message"],
+        shown["details"],
+        code=row["error_code"],
+    )
 
 
 def require_edit(user: Any, conn_id: str) -> None:
     if not auth.can_edit_connection(user, conn_id):
-        raise PageError(Notice("error", "Not allowed", f"Connecting or resetting an account needs permission to edit "
-                               f"its connection ({conn_id}); ask an Airflow admin."), 403)
+        raise PageError(
+            Notice(
+                "error",
+                "Not allowed",
+                f"Connecting or resetting an account needs permission to edit "
+                f"its connection ({conn_id}); ask an Airflow admin.",
+            ),
+            403,
+        )
 
 
 # --- starting a consent -----------------------------------------------------------------------------------------
@@ -94,17 +107,33 @@ def target(form: dict[str, str]) -> tuple[Any, Any, str, str, str]:
     if action == "main":
         result = resolve.resolve_main(topology, text, file, form.get("seller_id", ""), form.get("country", ""))
     elif action == "international":
-        result = resolve.resolve_international(topology, text, file, form.get("seller_id", ""),
-                                               form.get("country", ""), form.get("linked_main", ""))
+        result = resolve.resolve_international(
+            topology, text, file, form.get("seller_id", ""), form.get("country", ""), form.get("linked_main", "")
+        )
     else:
         raise PageError(Notice("error", "Unknown action", f"{action!r} is not a Marketplaces action"))
     if isinstance(result, resolve.Refused):
         raise PageError(Notice("error", "Cannot connect this channel", result.message, code="refused"))
     if isinstance(result, resolve.NeedsTopology):
-        accepted = [] if result.problems else ["Checked with mip.config: the topology with these entries passes "
-                                               "every rule of `mip channels validate`."]
-        raise PageError(Notice("info", "Add the channel to the topology first", result.intro, accepted,
-                               snippet=result.snippet, problems=result.problems, code="needs_topology"), 200)
+        accepted = (
+            []
+            if result.problems
+            else [
+                "Checked with mip.config: the topology with these entries passes every rule of `mip channels validate`."
+            ]
+        )
+        raise PageError(
+            Notice(
+                "info",
+                "Add the channel to the topology first",
+                result.intro,
+                accepted,
+                snippet=result.snippet,
+                problems=result.problems,
+                code="needs_topology",
+            ),
+            200,
+        )
     purpose = "connect" if result.channel.role == "main" else "international"
     return result.account, result.channel, result.seller_id, result.channel.country, purpose
 
@@ -120,14 +149,29 @@ def start_consent(user: Any, form: dict[str, str], callback_url: str) -> str:
     app_id = application_id(info)
     if not info.has_app_credentials or not app_id:
         missing = "LWA client id and secret" if not info.has_app_credentials else "SP-API application id"
-        raise PageError(Notice("error", "Application credentials missing", (
-            f"Account {account.id}'s connection {account.connection_id} has no {missing}. Fill them under "
-            "'Set up the application's credentials' in the account's row (README, 'Credentials'), then connect "
-            "again."), code="no_app_credentials"))
+        raise PageError(
+            Notice(
+                "error",
+                "Application credentials missing",
+                (
+                    f"Account {account.id}'s connection {account.connection_id} has no {missing}. Fill them under "
+                    "'Set up the application's credentials' in the account's row (README, 'Credentials'), then connect "
+                    "again."
+                ),
+                code="no_app_credentials",
+            )
+        )
     with mip_db() as conn:
-        state = states.issue(conn, signing_key(), purpose=purpose, account_id=account.id,
-                             channel_id=channel.id if channel else None, seller_id=seller_id, country=country,
-                             user_name=auth.user_name(user))
+        state = states.issue(
+            conn,
+            signing_key(),
+            purpose=purpose,
+            account_id=account.id,
+            channel_id=channel.id if channel else None,
+            seller_id=seller_id,
+            country=country,
+            user_name=auth.user_name(user),
+        )
     return consent_url(info, country, app_id, state, callback_url)
 
 
@@ -148,8 +192,12 @@ def save_app_credentials(user: Any, account_id: str, form: dict[str, str]) -> No
         except KeyError as exc:
             raise PageError(Notice("error", "Unknown account", str(exc))) from None
         if not auth.can_edit_connection(user, source.connection_id, method="GET"):
-            raise PageError(Notice("error", "Not allowed", f"reading connection {source.connection_id} is not "
-                                   "allowed for your role"), 403)
+            raise PageError(
+                Notice(
+                    "error", "Not allowed", f"reading connection {source.connection_id} is not allowed for your role"
+                ),
+                403,
+            )
         found = connections.read(source.connection_id)
         values = {name: str(found.field(name) or "") for name in names}
     current = connections.read(account.connection_id)
@@ -157,17 +205,30 @@ def save_app_credentials(user: Any, account_id: str, form: dict[str, str]) -> No
     if not merged["lwa_client_id"] or not merged["lwa_client_secret"]:
         raise PageError(Notice("error", "Incomplete", "the LWA client id and secret are both required"))
     try:
-        connections.save_app_credentials(account.connection_id, region=account.region, values=values,
-                                         description=f"Seller account {account.id} (MIP)")
+        connections.save_app_credentials(
+            account.connection_id,
+            region=account.region,
+            values=values,
+            description=f"Seller account {account.id} (MIP)",
+        )
     except connections.NotWritable as exc:
         raise PageError(Notice("error", "Connection not writable", str(exc))) from None
     from mip.airflow.marketplaces.authorize import application_id
 
-    details = [] if application_id(connections.read(account.connection_id)) else [
-        "The SP-API application id (amzn1.sp.solution...) is still missing: the consent URL needs it. Fill it here, "
-        "or set [mip] sp_api_application_id (AIRFLOW__MIP__SP_API_APPLICATION_ID) for every account."]
-    return Notice("ok", "Application credentials saved", f"Connection {account.connection_id} holds the "
-                  "application's credentials; now connect the account.", details)
+    details = (
+        []
+        if application_id(connections.read(account.connection_id))
+        else [
+            "The SP-API application id (amzn1.sp.solution...) is still missing: the consent URL needs it. "
+            "Fill it here, or set [mip] sp_api_application_id (AIRFLOW__MIP__SP_API_APPLICATION_ID) for every account."
+        ]
+    )
+    return Notice(
+        "ok",
+        "Application credentials saved",
+        f"Connection {account.connection_id} holds the application's credentials; now connect the account.",
+        details,
+    )
 
 
 # --- the callback -----------------------------------------------------------------------------------------------
@@ -178,8 +239,14 @@ def finish_consent(user: Any, params: dict[str, str]) -> str:
 
     missing = [name for name in ("state", "spapi_oauth_code", "selling_partner_id") if not params.get(name)]
     if "state" in missing:
-        raise PageError(Notice("error", "Authorization refused", "the callback has no state parameter: it did not "
-                               "come from a consent MIP started", code="malformed"))
+        raise PageError(
+            Notice(
+                "error",
+                "Authorization refused",
+                "the callback has no state parameter: it did not come from a consent MIP started",
+                code="malformed",
+            )
+        )
     name = auth.user_name(user)
     with mip_db() as conn:
         try:
@@ -192,21 +259,40 @@ def finish_consent(user: Any, params: dict[str, str]) -> str:
     except KeyError:
         conn_id = None  # removed from the topology meanwhile: complete() says so
     if missing:
-        outcome = Outcome(False, "Amazon did not authorize", f"the callback lacks {', '.join(missing)}: the consent "
-                          "was cancelled or refused on Amazon; nothing was stored", "incomplete_callback")
+        outcome = Outcome(
+            False,
+            "Amazon did not authorize",
+            f"the callback lacks {', '.join(missing)}: the consent "
+            "was cancelled or refused on Amazon; nothing was stored",
+            "incomplete_callback",
+        )
     elif conn_id and not auth.can_edit_connection(user, conn_id):
         outcome = Outcome(False, "Not allowed", "your role may no longer edit the account's connection", "forbidden")
     else:
         try:
-            outcome = complete(authorization, topology, selling_partner_id=params["selling_partner_id"],
-                               code=params["spapi_oauth_code"], actor=name)
+            outcome = complete(
+                authorization,
+                topology,
+                selling_partner_id=params["selling_partner_id"],
+                code=params["spapi_oauth_code"],
+                actor=name,
+            )
         except Exception as exc:  # the state is used up: record why instead of leaving it pending
             log.exception("completing the authorization of account %s failed", authorization.account_id)
-            outcome = Outcome(False, "Unexpected error", f"{type(exc).__name__}: {exc}. Nothing was stored; the "
-                              "api-server's log has the details. Connect again.", "unexpected_error")
+            outcome = Outcome(
+                False,
+                "Unexpected error",
+                f"{type(exc).__name__}: {exc}. Nothing was stored; the "
+                "api-server's log has the details. Connect again.",
+                "unexpected_error",
+            )
     with mip_db() as conn:
-        states.record_outcome(conn, authorization.nonce, outcome="connected" if outcome.ok else "failed",
-                              message=json.dumps({"title": outcome.title, "message": outcome.message,
-                                                  "details": outcome.details}), error_code=outcome.error_code,
-                              selling_partner_id=params.get("selling_partner_id"))
+        states.record_outcome(
+            conn,
+            authorization.nonce,
+            outcome="connected" if outcome.ok else "failed",
+            message=json.dumps({"title": outcome.title, "message": outcome.message, "details": outcome.details}),
+            error_code=outcome.error_code,
+            selling_partner_id=params.get("selling_partner_id"),
+        )
     return authorization.nonce

@@ -75,14 +75,19 @@ class Overview:
 
 def account_views(topology: Topology, mip_conn: psycopg.Connection, now: datetime | None = None) -> list[AccountView]:
     now = now or datetime.now(UTC)
-    health = {row[0]: {"status": row[1], "checked_at": row[2], "message": row[3]} for row in mip_conn.execute(
-        "SELECT DISTINCT ON (account_id) account_id, status, checked_at, message FROM mip.account_health"
-        " ORDER BY account_id, checked_at DESC, id DESC").fetchall()}
+    health = {
+        row[0]: {"status": row[1], "checked_at": row[2], "message": row[3]}
+        for row in mip_conn.execute(
+            "SELECT DISTINCT ON (account_id) account_id, status, checked_at, message FROM mip.account_health"
+            " ORDER BY account_id, checked_at DESC, id DESC"
+        ).fetchall()
+    }
     views = []
     for account in topology.accounts:
         info = connections.read(account.connection_id)
-        view = AccountView(account, info, [c.id for c in topology.channels if c.account == account.id],
-                           health=health.get(account.id))
+        view = AccountView(
+            account, info, [c.id for c in topology.channels if c.account == account.id], health=health.get(account.id)
+        )
         if info.authorized:
             view.age_days = info.age_days(now)
             view.failure, view.warning = authorization_age_advice(account.id, view.age_days)
@@ -113,18 +118,38 @@ def attach_dag_runs(channels: list[ChannelView], readable: set[str], ui_root: st
     by_channel = {view.channel.id: view for view in channels}
     with create_session() as session:
         dag_ids = sorted(
-            dag_id for dag_id in session.scalars(select(DagModel.dag_id).where(
-                DagModel.dag_id.like("mip\\_%", escape="\\"), DagModel.is_stale.is_(False)))
-            if dag_id in readable and dag_id.rpartition("__")[2] in by_channel and "__" in dag_id)
-        ranked = select(
-            DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.run_after, DagRun.end_date,
-            func.row_number().over(partition_by=DagRun.dag_id, order_by=DagRun.run_after.desc()).label("n"),
-        ).where(DagRun.dag_id.in_(dag_ids)).subquery()
+            dag_id
+            for dag_id in session.scalars(
+                select(DagModel.dag_id).where(
+                    DagModel.dag_id.like("mip\\_%", escape="\\"), DagModel.is_stale.is_(False)
+                )
+            )
+            if dag_id in readable and dag_id.rpartition("__")[2] in by_channel and "__" in dag_id
+        )
+        ranked = (
+            select(
+                DagRun.dag_id,
+                DagRun.run_id,
+                DagRun.state,
+                DagRun.run_after,
+                DagRun.end_date,
+                func.row_number().over(partition_by=DagRun.dag_id, order_by=DagRun.run_after.desc()).label("n"),
+            )
+            .where(DagRun.dag_id.in_(dag_ids))
+            .subquery()
+        )
         runs: dict[str, list[RunView]] = defaultdict(list)
-        for row in session.execute(select(ranked).where(ranked.c.n <= RUNS_PER_DAG).order_by(ranked.c.dag_id,
-                                                                                             ranked.c.n)):
-            runs[row.dag_id].append(RunView(row.run_id, str(row.state or "none"), row.end_date or row.run_after,
-                                            f"{ui_root}dags/{quote(row.dag_id)}/runs/{quote(row.run_id, safe='')}"))
+        for row in session.execute(
+            select(ranked).where(ranked.c.n <= RUNS_PER_DAG).order_by(ranked.c.dag_id, ranked.c.n)
+        ):
+            runs[row.dag_id].append(
+                RunView(
+                    row.run_id,
+                    str(row.state or "none"),
+                    row.end_date or row.run_after,
+                    f"{ui_root}dags/{quote(row.dag_id)}/runs/{quote(row.run_id, safe='')}",
+                )
+            )
     for dag_id in dag_ids:
         view = DagView(dag_id, f"{ui_root}dags/{quote(dag_id)}", runs[dag_id])
         by_channel[dag_id.rpartition("__")[2]].dags.append(view)

@@ -40,5 +40,7 @@ def external_views(api_base_url: str) -> list[dict[str, Any]]:
     """
     page = urlsplit(api_base_url).path.rstrip("/") + MOUNT
     common = {"icon": f"{page}/icon.svg", "category": CATEGORY, "destination": "nav"}
-    return [{"name": "Marketplaces", "href": f"{page}/", **common},
-            {"name": "Connect a channel", "href": f"{page}/#connect-main", **common}]
+    return [
+        {"name": "Marketplaces", "href": f"{page}/", **common},
+        {"name": "Connect a channel", "href": f"{page}/#connect-main", **common},
+    ]

@@ -43,15 +43,19 @@ class NeedsTopology:
 
 Resolution = Authorize | Refused | NeedsTopology
 
-REASSIGN_HINT = ("a channel's role and link are fixed once deployed; change them deliberately with "
-                 "`mip channels reassign CHANNEL --role ROLE [--link MAIN] --reason '...'` after editing the topology")
+REASSIGN_HINT = (
+    "a channel's role and link are fixed once deployed; change them deliberately with "
+    "`mip channels reassign CHANNEL --role ROLE [--link MAIN] --reason '...'` after editing the topology"
+)
 
 
 def check_inputs(seller_id: str, country: str) -> tuple[str, str] | Refused:
     seller_id, country = seller_id.strip().upper(), normalise_country(country or "")
     if not SELLER_ID_PATTERN.match(seller_id):
-        return Refused(f"Seller ID {seller_id!r} is not plausible (8-20 uppercase letters and digits): copy the "
-                       "Merchant Token from Seller Central > Settings > Account Info > Your Merchant Token")
+        return Refused(
+            f"Seller ID {seller_id!r} is not plausible (8-20 uppercase letters and digits): copy the "
+            "Merchant Token from Seller Central > Settings > Account Info > Your Merchant Token"
+        )
     if country not in MARKETPLACES:
         known = ", ".join(sorted(MARKETPLACES))
         return Refused(f"{country!r} is not an Amazon marketplace country; use one of {known}")
@@ -71,15 +75,18 @@ def resolve_main(topology: Topology, text: str, file: str, seller_id: str, count
         account = topology.account_of(channel)
         if channel.country == country and account.seller_id == seller_id:
             if channel.role != "main":
-                return Refused(f"channel {channel.id} ({country}, Seller ID {seller_id}) is declared "
-                               f"{_shape(channel)}, not main: {REASSIGN_HINT}. To authorize its account as it is, "
-                               "use its Connect button in the channels table")
+                return Refused(
+                    f"channel {channel.id} ({country}, Seller ID {seller_id}) is declared "
+                    f"{_shape(channel)}, not main: {REASSIGN_HINT}. To authorize its account as it is, "
+                    "use its Connect button in the channels table"
+                )
             return Authorize(account, channel, seller_id)
     return _snippet(topology, text, file, seller_id, country, "main", None)
 
 
-def resolve_international(topology: Topology, text: str, file: str, seller_id: str, country: str,
-                          linked_main: str) -> Resolution:
+def resolve_international(
+    topology: Topology, text: str, file: str, seller_id: str, country: str, linked_main: str
+) -> Resolution:
     checked = check_inputs(seller_id, country)
     if isinstance(checked, Refused):
         return checked
@@ -88,14 +95,18 @@ def resolve_international(topology: Topology, text: str, file: str, seller_id: s
     if linked_main not in mains:
         return Refused(f"{linked_main!r} is not a main channel of the topology; choose one of {', '.join(mains)}")
     if mains[linked_main].country == country:
-        return Refused(f"the main channel {linked_main} already sells in {country}; an International Listing channel "
-                       "is another country, whose offers Amazon copies from the main channel's marketplace")
+        return Refused(
+            f"the main channel {linked_main} already sells in {country}; an International Listing channel "
+            "is another country, whose offers Amazon copies from the main channel's marketplace"
+        )
     for channel in topology.channels:
         account = topology.account_of(channel)
         if channel.country == country and account.seller_id == seller_id:
             if (channel.role, channel.linked_main) != ("international", linked_main):
-                return Refused(f"channel {channel.id} ({country}, Seller ID {seller_id}) is declared "
-                               f"{_shape(channel)}, not international linked to {linked_main}: {REASSIGN_HINT}")
+                return Refused(
+                    f"channel {channel.id} ({country}, Seller ID {seller_id}) is declared "
+                    f"{_shape(channel)}, not international linked to {linked_main}: {REASSIGN_HINT}"
+                )
             return Authorize(account, channel, seller_id)
     return _snippet(topology, text, file, seller_id, country, "international", linked_main)
 
@@ -109,15 +120,20 @@ def _free_id(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def _snippet(topology: Topology, text: str, file: str, seller_id: str, country: str, role: str,
-             linked_main: str | None) -> NeedsTopology:
+def _snippet(
+    topology: Topology, text: str, file: str, seller_id: str, country: str, role: str, linked_main: str | None
+) -> NeedsTopology:
     region = MARKETPLACES[country].region
     account = next((a for a in topology.accounts if a.seller_id == seller_id), None)
     new_account = None
     if account is None:
         account_id = _free_id(f"acct_{seller_id}", {a.id for a in topology.accounts})
-        new_account = {"id": account_id, "seller_id": seller_id, "region": region,
-                       "connection_id": f"amazon_sp_api_{account_id}"}
+        new_account = {
+            "id": account_id,
+            "seller_id": seller_id,
+            "region": region,
+            "connection_id": f"amazon_sp_api_{account_id}",
+        }
     else:
         account_id = account.id
     channel_ids = {c.id for c in topology.channels}
@@ -144,9 +160,11 @@ def _snippet(topology: Topology, text: str, file: str, seller_id: str, country: 
     parts.append("channels:\n" + _indent(yaml.safe_dump([new_channel], sort_keys=False)))
     what = "main channel" if role == "main" else f"International Listing channel linked to {linked_main}"
     owner = f"account {account_id}" if account else f"a new account {account_id} (Seller ID {seller_id})"
-    intro = (f"The topology ({file}) has no {country} channel for Seller ID {seller_id}. Channels are declared in the "
-             f"topology, not here: add this {what} of {owner} to the lists of the same name, run "
-             "`mip channels validate` and `mip channels deploy`, then connect it from this page.")
+    intro = (
+        f"The topology ({file}) has no {country} channel for Seller ID {seller_id}. Channels are declared in the "
+        f"topology, not here: add this {what} of {owner} to the lists of the same name, run "
+        "`mip channels validate` and `mip channels deploy`, then connect it from this page."
+    )
     return NeedsTopology(intro, "\n".join(parts), problems)
 
 

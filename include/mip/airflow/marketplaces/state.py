@@ -49,8 +49,10 @@ class Authorization:
 def derive_key(secret_key: str) -> bytes:
     """The signing key: an HMAC of a fixed label with Airflow's ``[api] secret_key``."""
     if not secret_key:
-        raise ValueError("Airflow's [api] secret_key is empty; set AIRFLOW__API__SECRET_KEY (the same on every "
-                         "api-server) so MIP can sign OAuth states")
+        raise ValueError(
+            "Airflow's [api] secret_key is empty; set AIRFLOW__API__SECRET_KEY (the same on every "
+            "api-server) so MIP can sign OAuth states"
+        )
     return hmac.new(secret_key.encode(), _KEY_LABEL, hashlib.sha256).digest()
 
 
@@ -68,22 +70,41 @@ def verify(key: bytes, state: str, now: datetime | None = None) -> str:
     """The nonce of a well-signed, unexpired state; raises StateRefused otherwise."""
     parts = (state or "").split(".")
     if len(parts) != 4 or parts[0] != VERSION or not parts[2].isdigit():
-        raise StateRefused("malformed", "The state parameter of this callback is malformed: it was not issued by "
-                           "this MIP. Start the connection again from Multi-Channel > Marketplaces")
+        raise StateRefused(
+            "malformed",
+            "The state parameter of this callback is malformed: it was not issued by "
+            "this MIP. Start the connection again from Multi-Channel > Marketplaces",
+        )
     payload = ".".join(parts[:3])
     if not hmac.compare_digest(_signature(key, payload), parts[3]):
-        raise StateRefused("bad_signature", "The state parameter of this callback has an invalid signature (altered, "
-                           "or issued by another MIP). Nothing was stored; start again from Multi-Channel > "
-                           "Marketplaces")
+        raise StateRefused(
+            "bad_signature",
+            "The state parameter of this callback has an invalid signature (altered, "
+            "or issued by another MIP). Nothing was stored; start again from Multi-Channel > "
+            "Marketplaces",
+        )
     if int(parts[2]) <= (now or datetime.now(UTC)).timestamp():
-        raise StateRefused("expired", f"This authorization request expired (they are valid for "
-                           f"{int(TTL.total_seconds() // 60)} minutes). Start again from Multi-Channel > Marketplaces")
+        raise StateRefused(
+            "expired",
+            f"This authorization request expired (they are valid for "
+            f"{int(TTL.total_seconds() // 60)} minutes). Start again from Multi-Channel > Marketplaces",
+        )
     return parts[1]
 
 
-def issue(conn: psycopg.Connection, key: bytes, *, purpose: str, account_id: str, channel_id: str | None,
-          seller_id: str, country: str, user_name: str, now: datetime | None = None,
-          ttl: timedelta = TTL) -> str:
+def issue(
+    conn: psycopg.Connection,
+    key: bytes,
+    *,
+    purpose: str,
+    account_id: str,
+    channel_id: str | None,
+    seller_id: str,
+    country: str,
+    user_name: str,
+    now: datetime | None = None,
+    ttl: timedelta = TTL,
+) -> str:
     """Record a new consent request and return its signed state (the caller commits)."""
     now = now or datetime.now(UTC)
     nonce = secrets.token_urlsafe(24)
@@ -94,44 +115,73 @@ def issue(conn: psycopg.Connection, key: bytes, *, purpose: str, account_id: str
         (nonce, purpose, account_id, channel_id, seller_id, country, user_name, now, expires_at),
     )
     # Requests nobody finished are kept a month for the audit, then dropped.
-    conn.execute("DELETE FROM mip.marketplace_authorizations WHERE used_at IS NULL AND expires_at < %s",
-                 (now - timedelta(days=30),))
+    conn.execute(
+        "DELETE FROM mip.marketplace_authorizations WHERE used_at IS NULL AND expires_at < %s",
+        (now - timedelta(days=30),),
+    )
     return sign(key, nonce, expires_at)
 
 
-def consume(conn: psycopg.Connection, key: bytes, state: str, user_name: str,
-            now: datetime | None = None) -> Authorization:
+def consume(
+    conn: psycopg.Connection, key: bytes, state: str, user_name: str, now: datetime | None = None
+) -> Authorization:
     """Check the state and mark it used (committed at once); raises StateRefused when it is not acceptable."""
     now = now or datetime.now(UTC)
     nonce = verify(key, state, now)
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute("SELECT * FROM mip.marketplace_authorizations WHERE nonce = %s", (nonce,)).fetchone()
         if row is None:
-            raise StateRefused("unknown", "This authorization request is unknown to MIP (it was never issued here, or "
-                               "its record was deleted). Start again from Multi-Channel > Marketplaces")
+            raise StateRefused(
+                "unknown",
+                "This authorization request is unknown to MIP (it was never issued here, or "
+                "its record was deleted). Start again from Multi-Channel > Marketplaces",
+            )
         if row["used_at"] is not None:
-            raise StateRefused("replayed", "This authorization request was already used (a state works once: a "
-                               "reloaded or replayed callback is refused). Start again from Multi-Channel > "
-                               "Marketplaces if the connection is not shown as done.")
+            raise StateRefused(
+                "replayed",
+                "This authorization request was already used (a state works once: a "
+                "reloaded or replayed callback is refused). Start again from Multi-Channel > "
+                "Marketplaces if the connection is not shown as done.",
+            )
         if row["expires_at"] <= now:
-            raise StateRefused("expired", "This authorization request expired. Start again from Multi-Channel > "
-                               "Marketplaces")
+            raise StateRefused(
+                "expired", "This authorization request expired. Start again from Multi-Channel > Marketplaces"
+            )
         if row["user_name"] != user_name:
-            raise StateRefused("other_user", f"This authorization request was started by another Airflow user "
-                               f"({row['user_name']}); sign in as that user or start again yourself")
+            raise StateRefused(
+                "other_user",
+                f"This authorization request was started by another Airflow user "
+                f"({row['user_name']}); sign in as that user or start again yourself",
+            )
         claimed = cur.execute(
             "UPDATE mip.marketplace_authorizations SET used_at = %s WHERE nonce = %s AND used_at IS NULL"
-            " RETURNING nonce", (now, nonce)).fetchone()
+            " RETURNING nonce",
+            (now, nonce),
+        ).fetchone()
         conn.commit()
     if claimed is None:  # another request consumed it between our SELECT and UPDATE
         raise StateRefused("replayed", "This authorization request was already used")
-    return Authorization(nonce=row["nonce"], purpose=row["purpose"], account_id=row["account_id"],
-                         channel_id=row["channel_id"], seller_id=row["seller_id"], country=row["country"],
-                         user_name=row["user_name"], expires_at=row["expires_at"])
+    return Authorization(
+        nonce=row["nonce"],
+        purpose=row["purpose"],
+        account_id=row["account_id"],
+        channel_id=row["channel_id"],
+        seller_id=row["seller_id"],
+        country=row["country"],
+        user_name=row["user_name"],
+        expires_at=row["expires_at"],
+    )
 
 
-def record_outcome(conn: psycopg.Connection, nonce: str, *, outcome: str, message: str,
-                   error_code: str | None = None, selling_partner_id: str | None = None) -> None:
+def record_outcome(
+    conn: psycopg.Connection,
+    nonce: str,
+    *,
+    outcome: str,
+    message: str,
+    error_code: str | None = None,
+    selling_partner_id: str | None = None,
+) -> None:
     conn.execute(
         "UPDATE mip.marketplace_authorizations SET outcome = %s, message = %s, error_code = %s,"
         " selling_partner_id = %s WHERE nonce = %s",
@@ -146,4 +196,6 @@ def outcome_of(conn: psycopg.Connection, nonce: str, user_name: str) -> dict | N
         return cur.execute(
             "SELECT nonce, purpose, account_id, channel_id, seller_id, country, outcome, error_code, message,"
             " selling_partner_id, used_at FROM mip.marketplace_authorizations WHERE nonce = %s AND user_name = %s"
-            " AND outcome <> 'pending'", (nonce, user_name)).fetchone()
+            " AND outcome <> 'pending'",
+            (nonce, user_name),
+        ).fetchone()

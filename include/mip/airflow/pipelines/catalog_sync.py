@@ -78,8 +78,10 @@ def report_rejections(result: dict[str, Any]) -> None:
     counts = result["rejected_by_rule"]
     total = sum(counts.values())
     share = (result["records"] - result["loaded"]) / result["records"] if result["records"] else 0.0
-    print(f"{total} rejected row(s); {result['records'] - result['loaded']} of {result['records']} product lines "
-          f"not loaded ({share:.2%})")
+    print(
+        f"{total} rejected row(s); {result['records'] - result['loaded']} of {result['records']} product lines "
+        f"not loaded ({share:.2%})"
+    )
     for rule, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {rule}: {count} — {RULES.get(rule, '')}")
     for message in result["examples"]:
@@ -116,12 +118,25 @@ def build(topology: Topology | None = None) -> DAG:
         doc_md=DOC,
         description="Loads the supplier's catalog drop into mip.supplier_products",
         params={
-            "supplier_dir": Param(None, type=["null", "string"],
-                                  description="The drop folder; empty = MIP_SUPPLIER_DIR or <repo>/.local/supplier"),
-            "max_rejected_fraction": Param(0.05, type="number", minimum=0, maximum=1,
-                                           description="Refuse the drop above this share of rejected product lines"),
-            "max_removed_fraction": Param(0.2, type="number", minimum=0, maximum=1,
-                                          description="Refuse the drop when it would remove more of the products"),
+            "supplier_dir": Param(
+                None,
+                type=["null", "string"],
+                description="The drop folder; empty = MIP_SUPPLIER_DIR or <repo>/.local/supplier",
+            ),
+            "max_rejected_fraction": Param(
+                0.05,
+                type="number",
+                minimum=0,
+                maximum=1,
+                description="Refuse the drop above this share of rejected product lines",
+            ),
+            "max_removed_fraction": Param(
+                0.2,
+                type="number",
+                minimum=0,
+                maximum=1,
+                description="Refuse the drop when it would remove more of the products",
+            ),
             "force": Param(False, type="boolean", description="Ingest even if identical to the last loaded drop"),
         },
     ) as dag:

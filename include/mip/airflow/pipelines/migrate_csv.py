@@ -154,8 +154,10 @@ def request_listings(channel_id: str) -> dict[str, Any]:
 
     _, channel, account, key, params = _run(channel_id)
     mode = f"approving plan {params.approve_plan_id}" if params.approve_plan_id else "planning"
-    print(f"channel {channel_id} ({channel.country}): {mode}; dry_run={params.dry_run}, "
-          f"max_delete_fraction={params.max_delete_fraction}, source={params.source}, actor={params.actor}")
+    print(
+        f"channel {channel_id} ({channel.country}): {mode}; dry_run={params.dry_run}, "
+        f"max_delete_fraction={params.max_delete_fraction}, source={params.source}, actor={params.actor}"
+    )
     if not params.from_report:
         path = Path(params.source)
         if not path.is_file():
@@ -174,8 +176,14 @@ def request_listings(channel_id: str) -> dict[str, Any]:
     return {"source": "report", "report_id": report_id}
 
 
-@task.sensor(task_id="wait_listings", poke_interval=POKE_SECONDS, mode="reschedule", timeout=REPORT_TIMEOUT,
-             exponential_backoff=True, max_wait=MAX_WAIT)
+@task.sensor(
+    task_id="wait_listings",
+    poke_interval=POKE_SECONDS,
+    mode="reschedule",
+    timeout=REPORT_TIMEOUT,
+    exponential_backoff=True,
+    max_wait=MAX_WAIT,
+)
 def wait_listings(channel_id: str):
     """Poll getReport until the listings report is done (returns at once for a file)."""
     from airflow.sdk import PokeReturnValue
@@ -232,8 +240,10 @@ def stage_listings(channel_id: str) -> dict[str, Any]:
         raise AirflowFailException(str(exc)) from None
     with mip_db() as conn:
         counts = stage.stage(conn, key, parsed)
-    print(f"{name}: {counts['rows']:,} listing rows ({counts['encoding']}, {counts['delimiter']}-separated), "
-          f"{counts['unreadable']:,} unreadable")
+    print(
+        f"{name}: {counts['rows']:,} listing rows ({counts['encoding']}, {counts['delimiter']}-separated), "
+        f"{counts['unreadable']:,} unreadable"
+    )
     for problem in parsed.problems[:10]:
         print(f"  line {problem.line}, column {problem.column or '-'} ({problem.rule}): {problem.message}")
     return counts
@@ -291,15 +301,20 @@ def make_plan(channel_id: str) -> dict[str, Any]:
     _, channel, account, key, params = _run(channel_id)
     with mip_db() as conn:
         try:
-            outcome = build_plan(conn, _plan_context(channel, account, key, params),
-                                 max_delete_fraction=params.max_delete_fraction)
+            outcome = build_plan(
+                conn, _plan_context(channel, account, key, params), max_delete_fraction=params.max_delete_fraction
+            )
         except EmptyCatalog as exc:  # nothing could match: no plan, and nothing wrong with the seller's listings
             raise AirflowSkipException(str(exc)) from None
     print(outcome.text)
     if outcome.status == "refused":
         raise AirflowFailException(f"plan {outcome.plan_id} refused: {outcome.refusal}")
-    return {"plan_id": outcome.plan_id, "planned": outcome.planned, "by_reason": outcome.summary["by_reason"],
-            "excluded": outcome.summary["excluded"]}
+    return {
+        "plan_id": outcome.plan_id,
+        "planned": outcome.planned,
+        "by_reason": outcome.summary["by_reason"],
+        "excluded": outcome.summary["excluded"],
+    }
 
 
 @task(task_id="approve_plan")
@@ -314,9 +329,14 @@ def approve_plan(channel_id: str) -> dict[str, Any]:
     refusal = None
     with mip_db() as conn:
         try:
-            approval = approve(conn, _plan_context(channel, account, key, params), params.approve_plan_id,
-                               max_delete_fraction=params.max_delete_fraction,
-                               max_age_days=params.max_plan_age_days, dry_run=params.dry_run)
+            approval = approve(
+                conn,
+                _plan_context(channel, account, key, params),
+                params.approve_plan_id,
+                max_delete_fraction=params.max_delete_fraction,
+                max_age_days=params.max_plan_age_days,
+                dry_run=params.dry_run,
+            )
         except PlanRefused as exc:
             refusal = str(exc)
     if refusal:
@@ -334,13 +354,21 @@ def submit_deletes(channel_id: str) -> dict[str, int]:
     _, run, _ = _execution(channel_id)
     with _gateway(run.account) as gateway, mip_db() as conn:
         counts = submit(conn, gateway, run)
-    print(f"plan {run.plan_id}: {counts['to_delete']:,} listings to delete in {counts['documents']} feed "
-          f"document(s); {counts['sent']} submission(s) sent")
+    print(
+        f"plan {run.plan_id}: {counts['to_delete']:,} listings to delete in {counts['documents']} feed "
+        f"document(s); {counts['sent']} submission(s) sent"
+    )
     return counts
 
 
-@task.sensor(task_id="wait_feeds", poke_interval=POKE_SECONDS, mode="reschedule", timeout=FEED_TIMEOUT,
-             exponential_backoff=True, max_wait=MAX_WAIT)
+@task.sensor(
+    task_id="wait_feeds",
+    poke_interval=POKE_SECONDS,
+    mode="reschedule",
+    timeout=FEED_TIMEOUT,
+    exponential_backoff=True,
+    max_wait=MAX_WAIT,
+)
 def wait_feeds(channel_id: str):
     """Poll getFeed until every DELETE feed of the plan is processed."""
     from airflow.sdk import PokeReturnValue
@@ -371,8 +399,14 @@ def apply_results(channel_id: str) -> dict[str, Any]:
     return {"deleted": result["deleted"], "failed": len(result["failed"])}
 
 
-@task.sensor(task_id="verify_deleted", poke_interval=VERIFY_POKE_SECONDS, mode="reschedule", timeout=VERIFY_TIMEOUT,
-             exponential_backoff=True, max_wait=VERIFY_MAX_WAIT)
+@task.sensor(
+    task_id="verify_deleted",
+    poke_interval=VERIFY_POKE_SECONDS,
+    mode="reschedule",
+    timeout=VERIFY_TIMEOUT,
+    exponential_backoff=True,
+    max_wait=VERIFY_MAX_WAIT,
+)
 def verify_deleted(channel_id: str):
     """getListingsItem for every accepted deletion until each answers 404 (the listing is gone)."""
     from airflow.sdk import PokeReturnValue
@@ -383,8 +417,10 @@ def verify_deleted(channel_id: str):
     _, run, _ = _execution(channel_id)
     with _gateway(run.account) as gateway, mip_db() as conn:
         counts = verify(conn, gateway, run)
-    print(f"plan {run.plan_id}: {counts['verified']:,} of {counts['checked']:,} deletions verified, "
-          f"{counts['still_listed']:,} still listed")
+    print(
+        f"plan {run.plan_id}: {counts['verified']:,} of {counts['checked']:,} deletions verified, "
+        f"{counts['still_listed']:,} still listed"
+    )
     return PokeReturnValue(is_done=counts["still_listed"] == 0)
 
 
@@ -431,20 +467,40 @@ def build(topology: Topology, channel: Channel) -> DAG:
         title="CSV-to-MIP migration",
         what=DOC,
         params={
-            "dry_run": Param(True, type="boolean", description="Plan only, delete nothing (the default). Deleting "
-                             "needs dry_run = false and approve_plan_id."),
-            "max_delete_fraction": Param(DEFAULT_MAX_DELETE_FRACTION, type="number", minimum=0, maximum=1,
-                                         description="The most a plan may delete, as a share of the marketplace's "
-                                         "listings (0.2 = 20%); a bigger plan is refused."),
-            "source": Param("report", type="string", description="'report' (Amazon's GET_MERCHANT_LISTINGS_ALL_DATA "
-                            "for this marketplace) or the path of the seller's listings file on the workers: tab- or "
-                            "comma-separated, Amazon's column names, UTF-8 or Latin-1/cp1252."),
-            "approve_plan_id": Param("", type="string", description="The plan to execute (printed by a dry run, e.g. "
-                                     "it-1a2b3c4d). Empty: make a new plan."),
-            "max_plan_age_days": Param(7, type="integer", minimum=1, description="A plan older than this is stale "
-                                       "and refused: make a new one."),
-            "actor": Param("", type="string", description="Who approves, recorded in the audit when Airflow does not "
-                           "know the triggering user."),
+            "dry_run": Param(
+                True,
+                type="boolean",
+                description="Plan only, delete nothing (the default). Deleting "
+                "needs dry_run = false and approve_plan_id.",
+            ),
+            "max_delete_fraction": Param(
+                DEFAULT_MAX_DELETE_FRACTION,
+                type="number",
+                minimum=0,
+                maximum=1,
+                description="The most a plan may delete, as a share of the marketplace's "
+                "listings (0.2 = 20%); a bigger plan is refused.",
+            ),
+            "source": Param(
+                "report",
+                type="string",
+                description="'report' (Amazon's GET_MERCHANT_LISTINGS_ALL_DATA "
+                "for this marketplace) or the path of the seller's listings file on the workers: tab- or "
+                "comma-separated, Amazon's column names, UTF-8 or Latin-1/cp1252.",
+            ),
+            "approve_plan_id": Param(
+                "",
+                type="string",
+                description="The plan to execute (printed by a dry run, e.g. it-1a2b3c4d). Empty: make a new plan.",
+            ),
+            "max_plan_age_days": Param(
+                7, type="integer", minimum=1, description="A plan older than this is stale and refused: make a new one."
+            ),
+            "actor": Param(
+                "",
+                type="string",
+                description="Who approves, recorded in the audit when Airflow does not know the triggering user.",
+            ),
         },
     ) as dag:
         requested = request_listings.override(pool=pool)(channel.id)

@@ -120,8 +120,9 @@ def plan(channel_id: str, offers_only: bool = False) -> dict[str, Any]:
     refusal: PlanRefused | None = None
     with mip_db() as conn:  # the plan is committed even when refused, for inspection
         try:
-            summary = plan_changes(conn, run, allow_mass_delete=allow,
-                                   operations=OFFERS_ONLY if offers_only else ALL_OPERATIONS)
+            summary = plan_changes(
+                conn, run, allow_mass_delete=allow, operations=OFFERS_ONLY if offers_only else ALL_OPERATIONS
+            )
         except PlanRefused as exc:
             refusal = exc
     if refusal is not None:
@@ -148,8 +149,9 @@ def batches(channel_id: str) -> list[dict[str, Any]]:
     with mip_db() as conn:
         found = plan_feed_batches(conn, channel_id, run.run_id, seller_id=seller_id, issue_locale=locale)
     print(f"{sum(b.message_count for b in found):,} messages in {len(found)} feed document(s)")
-    return [{"index": b.index, "first_sku": b.first_sku, "last_sku": b.last_sku, "messages": b.message_count}
-            for b in found]
+    return [
+        {"index": b.index, "first_sku": b.first_sku, "last_sku": b.last_sku, "messages": b.message_count} for b in found
+    ]
 
 
 @task(task_id="submit", retries=3)
@@ -166,25 +168,46 @@ def submit(channel_id: str, batch: dict[str, Any]) -> int | None:
     account, seller_id, locale = _seller(run.channel)
     invalid: list = []
     with mip_db() as conn:
-        documents = list(iter_documents(
-            iter_plan_messages(conn, channel_id, run.run_id, first_sku=batch["first_sku"], last_sku=batch["last_sku"]),
-            seller_id=seller_id, issue_locale=locale, invalid=invalid))
-        record_rejected(conn, run, {i.sku: [{"code": "SCHEMA", "severity": "ERROR", "message": "; ".join(i.problems)}]
-                                    for i in invalid})
+        documents = list(
+            iter_documents(
+                iter_plan_messages(
+                    conn, channel_id, run.run_id, first_sku=batch["first_sku"], last_sku=batch["last_sku"]
+                ),
+                seller_id=seller_id,
+                issue_locale=locale,
+                invalid=invalid,
+            )
+        )
+        record_rejected(
+            conn,
+            run,
+            {i.sku: [{"code": "SCHEMA", "severity": "ERROR", "message": "; ".join(i.problems)}] for i in invalid},
+        )
         if invalid:
-            print(f"{len(invalid)} message(s) fail Amazon's feed schema and were not sent: "
-                  f"{[(i.sku, i.problems[:1]) for i in invalid[:5]]}")
+            print(
+                f"{len(invalid)} message(s) fail Amazon's feed schema and were not sent: "
+                f"{[(i.sku, i.problems[:1]) for i in invalid[:5]]}"
+            )
         if not documents:
             return None
         (document,) = documents  # a batch is one document by construction (plan_feed_batches)
         recorded = submission.record(
-            conn, batch_key=f"{run.run_id}#{batch['index']}", channel_id=channel_id, dag_id=run.dag_id,
-            run_id=run.run_id, account_id=account.id, seller_id=seller_id,
-            marketplace_id=run.channel.marketplace.marketplace_id, document=document)
+            conn,
+            batch_key=f"{run.run_id}#{batch['index']}",
+            channel_id=channel_id,
+            dag_id=run.dag_id,
+            run_id=run.run_id,
+            account_id=account.id,
+            seller_id=seller_id,
+            marketplace_id=run.channel.marketplace.marketplace_id,
+            document=document,
+        )
     with mip_db() as conn, account_gateway(account) as gw:
         feed_id = submission.send(conn, gw, recorded.id, run.channel.country)
-    print(f"document {batch['index']}: {document.message_count:,} messages, {len(document.body):,} bytes -> "
-          f"feed {feed_id} (submission {recorded.id})")
+    print(
+        f"document {batch['index']}: {document.message_count:,} messages, {len(document.body):,} bytes -> "
+        f"feed {feed_id} (submission {recorded.id})"
+    )
     return recorded.id
 
 

@@ -44,7 +44,7 @@ DOC = (
     "run fails with the fix when nothing due was copied or more than `fail_missing_percent` is missing, and warns "
     "when a minority is. Its summary (`mip.international_runs.summary`, task `compare`) compares the copies' prices "
     "in the local currency with the main channel's, converted at `exchange_rate` (or the Airflow Variable "
-    "`mip_exchange_rates`, e.g. `{\"EUR:GBP\": 0.85}`; equal currencies need none)."
+    '`mip_exchange_rates`, e.g. `{"EUR:GBP": 0.85}`; equal currencies need none).'
 )
 
 
@@ -71,8 +71,9 @@ def _stored_run(channel_id: str, run_id: str) -> dict[str, Any]:
     with mip_db() as conn:
         run = run_of(conn, channel_id, run_id)
     if run is None:
-        raise AirflowFailException(f"run {run_id} of channel {channel_id} has no verification request: clear "
-                                   "request_listings")
+        raise AirflowFailException(
+            f"run {run_id} of channel {channel_id} has no verification request: clear request_listings"
+        )
     return run
 
 
@@ -91,8 +92,12 @@ def request_listings(channel_id: str) -> dict[str, Any]:
     account = topology.account_of(channel)
     market, main_market = channel.marketplace, main.marketplace
     try:
-        settings = verify_settings(dict(context["params"]), main_market.currency, market.currency,
-                                   Variable.get(EXCHANGE_RATES_VARIABLE, default=None))
+        settings = verify_settings(
+            dict(context["params"]),
+            main_market.currency,
+            market.currency,
+            Variable.get(EXCHANGE_RATES_VARIABLE, default=None),
+        )
     except SettingsError as exc:
         raise AirflowFailException(f"channel {channel_id}: {exc}") from None
     with mip_db() as conn:
@@ -102,15 +107,26 @@ def request_listings(channel_id: str) -> dict[str, Any]:
         with account_gateway(account) as gateway:
             report_id = request_report(gateway, channel)
     with mip_db() as conn:
-        start_run(conn, key, main_channel_id=main.id, account_id=account.id, seller_id=account.seller_id,
-                  marketplace_id=market.marketplace_id, main_marketplace_id=main_market.marketplace_id,
-                  currency=market.currency, main_currency=main_market.currency, settings=settings,
-                  report_id=report_id)
+        start_run(
+            conn,
+            key,
+            main_channel_id=main.id,
+            account_id=account.id,
+            seller_id=account.seller_id,
+            marketplace_id=market.marketplace_id,
+            main_marketplace_id=main_market.marketplace_id,
+            currency=market.currency,
+            main_currency=main_market.currency,
+            settings=settings,
+            report_id=report_id,
+        )
     if report_id is None:
         print(f"main channel {main.id} has no accepted offer (mip.listings): nothing to verify, no report requested")
     else:
-        print(f"{accepted:,} offers accepted on {main.id} ({main.country}); requested {REPORT_TYPE} report "
-              f"{report_id} of {channel.country} for account {account.id} (Seller ID {account.seller_id})")
+        print(
+            f"{accepted:,} offers accepted on {main.id} ({main.country}); requested {REPORT_TYPE} report "
+            f"{report_id} of {channel.country} for account {account.id} (Seller ID {account.seller_id})"
+        )
     return {"report_id": report_id, "accepted": accepted}
 
 
@@ -134,8 +150,10 @@ def wait_listings(channel_id: str):
         set_report_status(conn, channel_id, key.run_id, status)
     print(f"report {run['report_id']}: {status}")
     if status in ("FATAL", "CANCELLED"):
-        raise AirflowFailException(f"Amazon could not produce listings report {run['report_id']} of "
-                                   f"{channel.country} ({status}); clear request_listings to ask for a new one")
+        raise AirflowFailException(
+            f"Amazon could not produce listings report {run['report_id']} of "
+            f"{channel.country} ({status}); clear request_listings to ask for a new one"
+        )
     return PokeReturnValue(is_done=status == "DONE")
 
 
@@ -162,8 +180,13 @@ def compare(channel_id: str) -> dict[str, Any]:
     with mip_db() as conn:
         result, summary = compare_run(conn, key, channel, main, target, datetime.now(UTC))
     print(summary)
-    return {"expected": result.expected, "present": result.present, "missing": result.missing,
-            "verdict": result.verdict, "median_ratio": str(result.prices.median_ratio)}
+    return {
+        "expected": result.expected,
+        "present": result.present,
+        "missing": result.missing,
+        "verdict": result.verdict,
+        "median_ratio": str(result.prices.median_ratio),
+    }
 
 
 @task(task_id="verdict")
@@ -182,12 +205,16 @@ def verdict(channel_id: str) -> str:
     if run["status"] == "failed":
         account = topology.account_of(main)
         with amazon_errors():
-            raise InternationalListingNotConfigured(account.id, main.country, channel.country,
-                                                    details=run["summary"])
+            raise InternationalListingNotConfigured(account.id, main.country, channel.country, details=run["summary"])
     if run["status"] == "warning":
-        log.warning("channel %s: %s of the offers accepted on %s are missing in %s (see the summary above); "
-                    "if Build International Listings should copy them, check it in Seller Central", channel_id,
-                    run["bil_not_configured"] + run["not_copied"], main.country, channel.country)
+        log.warning(
+            "channel %s: %s of the offers accepted on %s are missing in %s (see the summary above); "
+            "if Build International Listings should copy them, check it in Seller Central",
+            channel_id,
+            run["bil_not_configured"] + run["not_copied"],
+            main.country,
+            channel.country,
+        )
     return run["status"]
 
 
@@ -201,13 +228,28 @@ def build(topology: Topology, channel: Channel) -> DAG:
         title="International Listing verification",
         what=DOC,
         params={
-            "copy_delay_hours": Param(24, type="number", minimum=0, description="Offers accepted on the main channel "
-                                      "within this many hours and missing here are 'not copied yet', not a problem."),
-            "fail_missing_percent": Param(50, type="number", minimum=0, maximum=100, description="Fail when more "
-                                          "than this share of the offers due is missing (a smaller share warns)."),
-            "exchange_rate": Param(None, type=["null", "number"], exclusiveMinimum=0, description="Units of this "
-                                   "channel's currency per 1 of the main channel's, for the price summary. Empty: "
-                                   "1 for equal currencies, else the Airflow Variable mip_exchange_rates."),
+            "copy_delay_hours": Param(
+                24,
+                type="number",
+                minimum=0,
+                description="Offers accepted on the main channel "
+                "within this many hours and missing here are 'not copied yet', not a problem.",
+            ),
+            "fail_missing_percent": Param(
+                50,
+                type="number",
+                minimum=0,
+                maximum=100,
+                description="Fail when more than this share of the offers due is missing (a smaller share warns).",
+            ),
+            "exchange_rate": Param(
+                None,
+                type=["null", "number"],
+                exclusiveMinimum=0,
+                description="Units of this "
+                "channel's currency per 1 of the main channel's, for the price summary. Empty: "
+                "1 for equal currencies, else the Airflow Variable mip_exchange_rates.",
+            ),
         },
     ) as dag:
         requested = request_listings.override(pool=pool)(channel.id)
