@@ -136,12 +136,9 @@ def supplier_rows(count: int, seed: int) -> Iterator[tuple[Any, ...]]:
 
 
 def load_catalog(conn, count: int, seed: int) -> int:
-    with (
-        conn.cursor() as cur,
-        cur.copy(f"COPY mip.supplier_products ({', '.join(SUPPLIER_COLUMNS)}) FROM STDIN") as copy,
-    ):
-        for row in supplier_rows(count, seed):
-            copy.write_row(row)
+    from mip.store.bulk import copy_rows
+
+    copy_rows(conn, "mip.supplier_products", SUPPLIER_COLUMNS, supplier_rows(count, seed))
     conn.execute("ANALYZE mip.supplier_products")
     return conn.execute("SELECT count(*) FROM mip.supplier_products").fetchone()[0]
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import textwrap
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
+from mip.store.bulk import copy_rows
 from tests.conftest import use_sandbox_connection
 
 # The DAG fixtures (dagbag, run_dag) live with the DAG tests; share them here (if they move to
@@ -83,15 +83,7 @@ def product(reference: str, **overrides: Any) -> dict[str, Any]:
 
 
 def insert_products(conn, rows: Iterable[dict[str, Any]]) -> None:
-    statement = f"COPY mip.supplier_products ({', '.join(SUPPLIER_COLUMNS)}) FROM STDIN"
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict | list) else row[c]
-                    for c in SUPPLIER_COLUMNS
-                ]
-            )
+    copy_rows(conn, "mip.supplier_products", SUPPLIER_COLUMNS, ([row[c] for c in SUPPLIER_COLUMNS] for row in rows))
 
 
 @pytest.fixture
