@@ -48,7 +48,7 @@ RUN_CONF: dict[str, dict] = {}  # pipeline -> conf of its runs
 # directory. The demo supplier catalog (the same drop for both) gives publishing something to send.
 SETUP_COMMANDS: list[list[str]] = [
     ["{python}", "-m", "sandbox.catalog", "--out", "{workdir}/supplier", "--count", "1000", "--seed", "1"],
-    ["{python}", "-m", "mip.catalog", "{workdir}/supplier", "--run-id", "distributed_test__catalog"],
+    ["{python}", "-m", "mip.catalog", "--run-id", "distributed_test__catalog"],  # MIP_SUPPLIER_DIR: run_mode
 ]
 WORKERS = 2
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"  # a Redis database number kept for this harness
@@ -205,8 +205,13 @@ def run_mode(
 ) -> ModeResult:
     started = time.monotonic()
     with sandbox_for(config.name, config.home.parent, sandbox) as sandbox_url:
-        if sandbox_url:
-            config = replace(config, extra_env=(*config.extra_env, ("MIP_SANDBOX_URL", sandbox_url)))
+        # the drop SETUP_COMMANDS write (the catalog's folder is confined to the configured ones, mip.paths)
+        config = replace(
+            config, extra_env=(*config.extra_env, ("MIP_SUPPLIER_DIR", str(config.home.parent / "supplier")))
+        )
+        if sandbox_url:  # connections on 127.0.0.1: allowed only where the deployment says so
+            sandbox_env = (("MIP_SANDBOX_URL", sandbox_url), ("AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT", "True"))
+            config = replace(config, extra_env=(*config.extra_env, *sandbox_env))
         stack = AirflowStack(config)
         try:
             say(f"{config.name}: mip database, pools, connections (deploy/mip_init.py)")

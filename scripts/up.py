@@ -154,6 +154,9 @@ def main() -> None:
             "writing the demo supplier catalog (5,000 products) to .local/supplier",
         )
     env["MIP_SUPPLIER_DIR"] = str(supplier)
+    env.setdefault("MIP_IMPORTS_DIR", str(LOCAL / "imports"))  # where Params may name files (mip.paths)
+    Path(env["MIP_IMPORTS_DIR"]).mkdir(parents=True, exist_ok=True)
+    env["AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT"] = "True"  # the demo's connections point at the local sandbox
 
     supervisor = Supervisor()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -76,8 +76,13 @@ def _configure_session() -> None:
             "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             # feeds take seconds in a time-scaled sandbox: poll them every second (production: 60 s)
             "MIP_FEED_POKE_SECONDS": "1",
+            # files named by Params must be here (mip.paths); tests write them through the imports_dir fixture
+            "MIP_IMPORTS_DIR": str(home / "imports"),
+            # connections point at sandboxes on 127.0.0.1 (production allows only Amazon's endpoints)
+            "AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT": "True",
         }
     )
+    (home / "imports").mkdir()
     upgrade(mip_url)
     print(f"test databases {name} and {name}_airflow on {server}")
 
@@ -105,6 +110,14 @@ def mip_url() -> str:
 @pytest.fixture(scope="session")
 def topology_file() -> Path:
     return Path(os.environ["MIP_CHANNELS_FILE"])
+
+
+@pytest.fixture
+def imports_dir(request) -> Path:
+    """A fresh folder of the test's own inside ``MIP_IMPORTS_DIR``, where Params may name files."""
+    folder = Path(os.environ["MIP_IMPORTS_DIR"]) / f"{request.node.name[:60]}-{uuid.uuid4().hex[:6]}"
+    folder.mkdir(parents=True)
+    return folder
 
 
 @pytest.fixture

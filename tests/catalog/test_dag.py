@@ -34,9 +34,9 @@ def test_the_dag_follows_the_conventions(dagbag):
     assert set(dag.params) == {"supplier_dir", "max_rejected_fraction", "max_removed_fraction", "force"}
 
 
-def test_a_run_loads_the_drop_and_emits_the_asset_only_when_the_catalog_changed(clean_catalog, run_dag, tmp_path):
+def test_a_run_loads_the_drop_and_emits_the_asset_only_when_the_catalog_changed(clean_catalog, run_dag, imports_dir):
     db = clean_catalog
-    folder = tmp_path / "drop"
+    folder = imports_dir / "drop"
     bad = catalog.write_catalog(folder, count=300, seed=21)
     good = catalog.generate(300, seed=21).summaries()
     before = len(asset_events())
@@ -66,8 +66,8 @@ def test_a_run_loads_the_drop_and_emits_the_asset_only_when_the_catalog_changed(
     assert asset_events()[-1][1]["updated"] == 6
 
 
-def test_a_refused_drop_fails_the_run_and_emits_nothing(clean_catalog, run_dag, tmp_path):
-    folder = tmp_path / "drop"
+def test_a_refused_drop_fails_the_run_and_emits_nothing(clean_catalog, run_dag, imports_dir):
+    folder = imports_dir / "drop"
     catalog.write_catalog(folder, count=200, seed=22)
     stock = folder / "stock.csv"
     lines = stock.read_text().splitlines()

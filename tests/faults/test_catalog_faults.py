@@ -41,10 +41,10 @@ def make_stock_negative(folder, references: list[str]) -> list[catalog.BadRow]:
 
 
 def test_malformed_supplier_rows_are_rejected_with_their_reason_and_the_rest_loads(
-    clean_catalog, run_dag, tmp_path, fault_table
+    clean_catalog, run_dag, imports_dir, fault_table
 ):
     db = clean_catalog
-    folder = tmp_path / "drop"
+    folder = imports_dir / "drop"
     manifest = catalog.write_catalog(folder, count=400, seed=41)
     good = {p.reference: p for p in catalog.list_products(folder)}
     negative = make_stock_negative(folder, sorted(good)[:3])

@@ -20,7 +20,9 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -53,9 +55,11 @@ class AirflowServer:
     base_url: str
     sandbox: object
     log: Path
+    users: dict[str, str] = field(default_factory=lambda: dict(USERS))
+    env: dict[str, str] = field(default_factory=dict)  # the api-server's environment (its keys, for the tests)
 
     def token(self, user: str) -> str:
-        answer = httpx.post(f"{self.base_url}/auth/token", json={"username": user, "password": USERS[user]})
+        answer = httpx.post(f"{self.base_url}/auth/token", json={"username": user, "password": self.users[user]})
         assert answer.status_code == 201, answer.text
         return answer.json()["access_token"]
 
@@ -150,17 +154,24 @@ def _one_dag_run() -> None:
 @pytest.fixture(scope="session")
 def airflow_server(airflow_db, mp_sandbox, mip_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("marketplaces-airflow")
-    topology = home / "channels.yaml"
-    topology.write_text(TOPOLOGY)
-    passwords = home / "passwords.json"
-    passwords.write_text(json.dumps(USERS))
     for account in ("demo", "inactive"):
         put_connection(f"amazon_sp_api_mp_{account}", app_credentials(mp_sandbox))
     put_connection("amazon_sp_api_mp_other", None)
     _one_dag_run()
     for account in ("other", "inactive"):  # ids no other test uses: their health rows are ours
         _record_health(mp_sandbox, mip_url, account)
+    with run_api_server(home, TOPOLOGY, USERS, mp_sandbox) as server:
+        yield server
 
+
+@contextmanager
+def run_api_server(home: Path, topology_text: str, users: dict[str, str], sandbox) -> Iterator[AirflowServer]:
+    """An Airflow api-server with ``plugins/`` on the session's databases, its own topology and users (name ->
+    password; each user's role is its name in the simple auth manager), logging at INFO to ``home``."""
+    topology = home / "channels.yaml"
+    topology.write_text(topology_text)
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps(users))
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_AMAZON")}
@@ -173,7 +184,7 @@ def airflow_server(airflow_db, mp_sandbox, mip_url, tmp_path_factory):
             "AIRFLOW__API__SECRET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "AIRFLOW__API_AUTH__JWT_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{name}" for name in users),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         }
@@ -201,7 +212,7 @@ def airflow_server(airflow_db, mp_sandbox, mip_url, tmp_path_factory):
         )
     try:
         _wait_healthy(process, base_url, log_path)
-        yield AirflowServer(base_url, mp_sandbox, log_path)
+        yield AirflowServer(base_url, sandbox, log_path, users, env)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

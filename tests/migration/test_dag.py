@@ -318,10 +318,10 @@ def cp1252_listings_file(path: Path, country: str, extra_lines: list[str] = ()) 
     return path
 
 
-def test_a_latin1_flat_file_is_read_and_planned(migrate, db, tmp_path):
+def test_a_latin1_flat_file_is_read_and_planned(migrate, db, imports_dir):
     accented = [t for t in seeded_truth() if t.country == "DE" and t.kind == "brand_title"]
     file = cp1252_listings_file(
-        tmp_path / "Bestandsbericht.txt", "DE", extra_lines=["SHORT-ROW\tKaffeemühle"]
+        imports_dir / "Bestandsbericht.txt", "DE", extra_lines=["SHORT-ROW\tKaffeemühle"]
     )  # a row with missing fields
     dag_run = migrate(DE, source=str(file))
     assert str(dag_run.state) == "success", task_states(dag_run)
@@ -349,8 +349,8 @@ def test_a_latin1_flat_file_is_read_and_planned(migrate, db, tmp_path):
     assert (line, field, rule) == (334, "price", "column_count")
 
 
-def test_a_broken_file_fails_naming_the_line_and_column(migrate, tmp_path, capfd):
-    file = tmp_path / "broken.txt"
+def test_a_broken_file_fails_naming_the_line_and_column(migrate, imports_dir, capfd):
+    file = imports_dir / "broken.txt"
     file.write_bytes(
         "seller-sku\titem-name\tfulfillment-channel\nA-1\tTè verde\tDEFAULT\nA-2\t".encode()
         + "Caffè".encode("latin-1")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from mip.airflow.credentials import read_connection_extra, save_credentials
+from mip.airflow.hooks.sp_api import allowed_endpoint
 from mip.amazon.budget import RateBudget
 from mip.amazon.credentials import AccountCredentials
 from mip.amazon.gateway import SpApiGateway
 from mip.amazon.health import check_account
 from mip.amazon.lwa import ConsentCodeRejected, exchange_consent_code
 from mip.config import Topology
+from mip.marketplaces import LWA_HOST
 from mip.store import registry
 from mip.store.db import connect
 
@@ -27,7 +29,9 @@ def reset_credentials(
     extra = read_connection_extra(account.connection_id)
     if not extra.get("lwa_client_id") or not extra.get("lwa_client_secret"):
         raise ValueError(f"connection {account.connection_id!r} has no LWA client id/secret; fill them first")
-    lwa_url = (extra.get("endpoint") or "https://api.amazon.com").rstrip("/")
+    region = extra.get("region") or account.region
+    endpoint = allowed_endpoint(extra.get("endpoint"), region)
+    lwa_url = endpoint or f"https://{LWA_HOST}"
     if code:
         try:
             refresh_token = exchange_consent_code(lwa_url, extra["lwa_client_id"], extra["lwa_client_secret"], code)
@@ -37,11 +41,11 @@ def reset_credentials(
     candidate = AccountCredentials(
         account_id=account.id,
         seller_id=new_seller,
-        region=extra.get("region") or account.region,
+        region=region,
         lwa_client_id=extra["lwa_client_id"],
         lwa_client_secret=extra["lwa_client_secret"],
         refresh_token=refresh_token or "",
-        endpoint=extra.get("endpoint") or None,
+        endpoint=endpoint,
     )
     channels = [c for c in topology.channels if c.account == account.id]
     with connect(database_url) as conn, connect(database_url, autocommit=True) as budget_conn:

@@ -10,6 +10,7 @@ import json
 import sys
 
 from mip.catalog.supplier_format import supplier_dir
+from mip.paths import PathRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     from mip.store.db import connect
 
     parser = argparse.ArgumentParser(prog="python -m mip.catalog", description=__doc__.split("\n\n")[0])
-    parser.add_argument("directory", nargs="?", help="the drop folder (default: MIP_SUPPLIER_DIR or .local/supplier)")
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        help="the drop folder, inside MIP_IMPORTS_DIR or MIP_SUPPLIER_DIR (default: MIP_SUPPLIER_DIR)",
+    )
     parser.add_argument("--force", action="store_true", help="read the drop even if identical to the last one")
     parser.add_argument("--run-id", help="the run id recorded with the rejected rows")
     parser.add_argument("--max-rejected-fraction", type=float, default=IngestOptions.max_rejected_fraction)
@@ -29,8 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         max_rejected_fraction=args.max_rejected_fraction,
         max_removed_fraction=args.max_removed_fraction,
     )
+    try:
+        directory = supplier_dir(args.directory)
+    except PathRefused as exc:
+        parser.error(str(exc))
     with connect(args.url) as conn:
-        result = ingest_directory(conn, supplier_dir(args.directory), run_id=args.run_id, options=options)
+        result = ingest_directory(conn, directory, run_id=args.run_id, options=options)
     print(json.dumps(result.to_dict(), indent=1))
     return 1 if result.status == "refused" else 0
 

@@ -153,7 +153,7 @@ def _summarise(result: IngestResult, drop: ParsedDrop) -> None:
     result.records, result.loaded = drop.records, drop.loaded
     result.rejected_rows = len(drop.rejections)
     result.rejected_by_rule = dict(sorted(Counter(r.rule for r in drop.rejections).items()))
-    result.examples = [r.message for r in sorted(drop.rejections, key=lambda r: (r.source, r.line))[:20]]
+    result.examples = [rejections.loggable(r) for r in sorted(drop.rejections, key=lambda r: (r.source, r.line))[:20]]
 
 
 def _write_products(conn: psycopg.Connection, result: IngestResult, drop: ParsedDrop, removed: list[str]) -> None:

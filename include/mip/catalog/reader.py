@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from mip.catalog.rejections import Rejection, reject
-from mip.catalog.supplier_format import DELIMITER, CatalogSourceError
+from mip.catalog.supplier_format import DELIMITER, KNOWN_COLUMNS, CatalogSourceError
 
 CHUNK_ROWS = 10_000
 LINE = "_line"  # the column holding each record's physical line number
@@ -95,14 +95,18 @@ def _check_header(path: Path, row: list[str], broken: bool, required: Sequence[s
     if broken:
         raise CatalogSourceError(f"{path.name} line 1: the header is not valid UTF-8")
     header = [name.strip().lower() for name in row]
+    # Messages name only the format's columns: the header of a file that is not a drop file is never repeated.
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise CatalogSourceError(f"{path.name} line 1: column(s) {', '.join(duplicated)} appear twice in the header")
+        named = [name for name in duplicated if name in KNOWN_COLUMNS]
+        unknown = len(duplicated) - len(named)
+        listed = ", ".join(named + ([f"{unknown} unknown column name(s)"] if unknown else []))
+        raise CatalogSourceError(f"{path.name} line 1: {listed} appear(s) twice in the header")
     missing = [name for name in required if name not in header]
     if missing:
         raise CatalogSourceError(
             f"{path.name} line 1: the header lacks column(s) {', '.join(missing)} "
-            f"(found: {', '.join(header)}; columns are separated by '{DELIMITER}')"
+            f"({len(header)} column(s) read; columns are separated by '{DELIMITER}')"
         )
     return header
 

@@ -34,6 +34,8 @@ RULES = {
     "missing_stock": "the product has no line in stock.csv",
     "unknown_reference": "a prices.csv or stock.csv line names a reference the products file does not have",
 }
+# Rules of lines that could not be read: their content may be anything (a file that is no drop at all).
+UNREADABLE_RULES = frozenset({"broken_encoding", "column_count", "invalid_json"})
 COLUMNS = ("source", "run_id", "line", "record_key", "field", "rule", "value", "message")
 MAX_VALUE_CHARS = 200
 
@@ -76,6 +78,15 @@ def reject(
         where += f", field {field}"
     what = f"value '{value}' {detail}" if value is not None else detail
     return Rejection(source, line, printable(reference) or None, field, rule, value, f"{where}, rule {rule}: {what}")
+
+
+def loggable(rejection: Rejection) -> str:
+    """The message for task logs: for an unreadable line, where and which rule only (the value, which repeats
+    the line, stays in ``mip.rejected_rows``)."""
+    if rejection.rule not in UNREADABLE_RULES:
+        return rejection.message
+    where = f"{rejection.source} line {rejection.line}" + (f", field {rejection.field}" if rejection.field else "")
+    return f"{where}, rule {rejection.rule}: {RULES[rejection.rule]} (details in mip.rejected_rows)"
 
 
 def write(conn: psycopg.Connection, rejections: Iterable[Rejection], run_id: str, sources: Iterable[str]) -> int:

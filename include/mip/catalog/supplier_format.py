@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mip import paths
+
 PRODUCTS_CSV = "products.csv"
 PRODUCTS_JSONL = "products.jsonl"
 PRICES_CSV = "prices.csv"
@@ -37,6 +39,11 @@ PRODUCT_COLUMNS = (
 )
 PRICE_COLUMNS = ("reference", "cost_price", "retail_price")
 STOCK_COLUMNS = ("reference", "stock")
+# every column name of the format (messages about a header name only these)
+KNOWN_COLUMNS = frozenset(
+    {*PRODUCT_COLUMNS, *PRICE_COLUMNS, *STOCK_COLUMNS}
+    | {f"{kind}_{lang}" for kind in ("name", "description") for lang in LANGUAGES}
+)
 
 # numeric columns: (largest accepted value, decimals stored), matching mip.supplier_products' types
 DECIMALS = {
@@ -49,15 +56,13 @@ DECIMALS = {
 }
 MAX_STOCK = 2_147_483_647
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_SUPPLIER_DIR = REPO_ROOT / ".local" / "supplier"
-
 
 def supplier_dir(override: str | os.PathLike | None = None) -> Path:
-    """The drop folder: ``override`` (a DAG Param), else ``MIP_SUPPLIER_DIR``, else ``<repo>/.local/supplier``."""
+    """The drop folder: ``MIP_SUPPLIER_DIR`` (default ``<repo>/.local/supplier``), or ``override`` (a DAG Param,
+    a command-line argument) if it lies inside that folder or the imports directory (``mip.paths``)."""
     if override:
-        return Path(override)
-    return Path(os.environ.get("MIP_SUPPLIER_DIR") or DEFAULT_SUPPLIER_DIR)
+        return paths.confine(override, [paths.imports_dir(), paths.supplier_dir()], what="supplier_dir")
+    return paths.supplier_dir()
 
 
 class CatalogSourceError(RuntimeError):
@@ -89,4 +94,11 @@ def drop_files(directory: Path) -> tuple[Path, Path, Path]:
         raise CatalogSourceError(
             f"{directory}: {' and '.join(missing)} missing (a drop has products, prices and stock files)"
         )
-    return products, directory / PRICES_CSV, directory / STOCK_CSV
+    files = (products, directory / PRICES_CSV, directory / STOCK_CSV)
+    inside = directory.resolve()
+    leaving = [f.name for f in files if not f.resolve().is_relative_to(inside)]
+    if leaving:  # a symlink out of the folder would read a file the folder's confinement does not cover
+        raise CatalogSourceError(
+            f"{directory}: {', '.join(leaving)} point(s) outside the folder (a symlink); copy the file(s) into it"
+        )
+    return files

@@ -12,6 +12,8 @@ Problems that make the whole file unreadable (empty file, no header, a required 
 column named twice, mixed encodings, broken quoting) raise ``ListingsFileError`` naming the line and
 column. A row with the wrong number of fields is a ``RowProblem`` (line, column, rule): it is kept in
 ``mip.rejected_rows`` and left out; values are checked afterwards by the ``migration_listings`` gate.
+Messages never repeat the content of a line that could not be read (only column names MIP knows):
+they end up in task logs, which more users may read than the file.
 """
 
 from __future__ import annotations
@@ -145,7 +147,9 @@ def _field_at(data: bytes, offset: int) -> str:
     start = data.rfind(b"\n", 0, offset) + 1
     index = data[start:offset].count(delimiter.encode())
     names = first_line.decode("ascii", "replace").split(delimiter)
-    return f" (field {names[index].strip()})" if index < len(names) else ""
+    if index >= len(names) or _header_key(names[index]) not in _ALIASES:
+        return ""  # only a column name MIP knows: nothing else of an unreadable file is repeated
+    return f" (field {names[index].strip()})"
 
 
 def _delimiter(header_line: str) -> str | None:
@@ -166,7 +170,8 @@ def _columns(header: list[str], name: str, delimiter: str) -> dict[str, int]:
                 f"({raw.strip()!r}) both name the {column} column; keep one of them"
             )
         found[column] = index
-    shown = ", ".join(repr(h.strip()) for h in header[:12]) + (" ..." if len(header) > 12 else "")
+    # Only what MIP recognised is named: the header of a file that is not a listings file is never repeated.
+    shown = f"{len(header)} column(s), recognised: {', '.join(found) or 'none'}"
     for column in REQUIRED:
         if column not in found:
             raise ListingsFileError(
@@ -229,8 +234,8 @@ def parse(data: bytes, name: str) -> ParsedListings:
     delimiter = _delimiter(first_line)
     if delimiter is None:
         raise ListingsFileError(
-            f"{name}: line 1: no tab, comma or semicolon between column names ({first_line[:80]!r}); a header row "
-            "with Amazon's column names is needed"
+            f"{name}: line 1: no tab, comma or semicolon between column names; a header row with Amazon's column "
+            "names is needed"
         )
     records = _records(text, delimiter)
     try:

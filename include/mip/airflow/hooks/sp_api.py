@@ -3,8 +3,8 @@
 One connection per seller account (its id is the account's ``connection_id`` in the topology).
 Fields live in the connection's extra JSON: ``seller_id``, ``region``, ``lwa_client_id``,
 ``lwa_client_secret``, ``refresh_token``, ``authorization_date`` and the optional ``endpoint``
-(an SP-API/LWA base URL override, used for the sandbox). Secrets are masked as soon as they are
-read so they never reach task logs.
+(an SP-API/LWA base URL override, used for the sandbox; checked by ``allowed_endpoint``). Secrets are
+masked as soon as they are read so they never reach task logs.
 """
 
 from __future__ import annotations
@@ -38,22 +38,40 @@ def extra_field(extra: dict[str, Any], name: str) -> Any:
     return value
 
 
+def allowed_endpoint(endpoint: str | None, region: str) -> str | None:
+    """The connection's endpoint if credentials may be sent there (None: Amazon's), ``EndpointRefused`` otherwise.
+
+    Sandboxes are allowed only where the deployment says so: ``[mip] allow_sandbox_endpoint``
+    (``AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT``; on in ``make up`` and the tests) for loopback URLs, plus the
+    host names of ``[mip] sandbox_endpoint_hosts`` (comma-separated, e.g. ``sandbox`` in docker compose).
+    """
+    from airflow.configuration import conf
+
+    from mip.amazon.endpoints import check_endpoint
+
+    hosts = [h.strip() for h in conf.get("mip", "sandbox_endpoint_hosts", fallback="").split(",") if h.strip()]
+    allow = conf.getboolean("mip", "allow_sandbox_endpoint", fallback=False)
+    return check_endpoint(endpoint, region, allow_sandbox=allow, sandbox_hosts=hosts)
+
+
 def credentials_from_extra(account_id: str, extra: dict[str, Any]) -> AccountCredentials:
+    """The account's credentials; ``ValueError`` for a missing field or an endpoint that is not allowed."""
     missing = [f for f in FIELDS[:5] if not extra_field(extra, f)]
     if missing:
         raise ValueError(
             f"the amazon_sp_api connection of account {account_id!r} lacks {', '.join(missing)}; fill them in "
             "Admin > Connections (see README, 'Credentials') or connect the account in Multi-Channel > Marketplaces"
         )
+    region = str(extra_field(extra, "region")).strip().lower()
     return AccountCredentials(
         account_id=account_id,
         seller_id=str(extra_field(extra, "seller_id")).strip(),
-        region=str(extra_field(extra, "region")).strip().lower(),
+        region=region,
         lwa_client_id=str(extra_field(extra, "lwa_client_id")).strip(),
         lwa_client_secret=str(extra_field(extra, "lwa_client_secret")),
         refresh_token=str(extra_field(extra, "refresh_token")),
         authorized_at=parse_authorization_date(extra_field(extra, "authorization_date")),
-        endpoint=extra_field(extra, "endpoint") or None,
+        endpoint=allowed_endpoint(extra_field(extra, "endpoint"), region),
     )
 
 

@@ -239,6 +239,9 @@ async def callback(request: Request) -> Response:
 
 
 def create_app() -> FastAPI:
+    from mip.airflow.marketplaces import log_redaction
+
+    log_redaction.install()  # the callback's code and state must not reach the api-server's (access) log
     app = FastAPI(title="MIP Marketplaces", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(router)
     return app

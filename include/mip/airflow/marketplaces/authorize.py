@@ -32,8 +32,10 @@ def application_id(info: connections.ConnectionInfo) -> str | None:
 
 
 def consent_url(info: connections.ConnectionInfo, country: str, app_id: str, state: str, redirect_uri: str) -> str:
-    """Seller Central's consent page of the country (or the endpoint override's, i.e. the sandbox's)."""
-    base = f"{info.endpoint}/apps/authorize/consent" if info.endpoint else MARKETPLACES[country].consent_url
+    """Seller Central's consent page of the country (or the endpoint override's, i.e. the sandbox's);
+    ``EndpointRefused`` when the connection's endpoint is not allowed."""
+    endpoint = info.allowed_endpoint(MARKETPLACES[country].region)
+    base = f"{endpoint}/apps/authorize/consent" if endpoint else MARKETPLACES[country].consent_url
     # version=beta: needed while the application is a draft (not yet published in the Appstore).
     return (
         base
@@ -92,9 +94,14 @@ def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str
             f"connection {account.connection_id} has no LWA client id/secret; nothing was stored",
             "no_app_credentials",
         )
+    from mip.amazon.endpoints import EndpointRefused
     from mip.amazon.lwa import ConsentCodeRejected, exchange_consent_code
 
-    lwa_url = info.endpoint or f"https://{LWA_HOST}"
+    try:
+        endpoint = info.allowed_endpoint(account.region)
+    except EndpointRefused as exc:
+        return Outcome(False, "Endpoint refused", f"{exc}; nothing was stored", "endpoint_refused")
+    lwa_url = endpoint or f"https://{LWA_HOST}"
     try:
         refresh_token = exchange_consent_code(
             lwa_url, info.field("lwa_client_id"), info.field("lwa_client_secret"), code
@@ -102,7 +109,7 @@ def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str
     except ConsentCodeRejected as exc:
         return Outcome(False, "Amazon refused the consent code", str(exc), "code_rejected")
 
-    report_or_error = _check(account, topology, info, refresh_token, auth.seller_id)
+    report_or_error = _check(account, topology, info, endpoint, refresh_token, auth.seller_id)
     if isinstance(report_or_error, Outcome):
         return report_or_error
     report = report_or_error
@@ -126,7 +133,14 @@ _TITLES = {
 }
 
 
-def _check(account, topology: Topology, info: connections.ConnectionInfo, refresh_token: str, seller_id: str):
+def _check(
+    account,
+    topology: Topology,
+    info: connections.ConnectionInfo,
+    endpoint: str | None,
+    refresh_token: str,
+    seller_id: str,
+):
     from mip.airflow.db import mip_autocommit_connection
     from mip.amazon.budget import RateBudget
     from mip.amazon.credentials import AccountCredentials
@@ -141,7 +155,7 @@ def _check(account, topology: Topology, info: connections.ConnectionInfo, refres
         lwa_client_id=info.field("lwa_client_id"),
         lwa_client_secret=info.field("lwa_client_secret"),
         refresh_token=refresh_token,
-        endpoint=info.endpoint,
+        endpoint=endpoint,
     )
     channels = [c for c in topology.channels if c.account == account.id]
     budget_conn = mip_autocommit_connection()

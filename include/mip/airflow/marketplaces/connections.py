@@ -37,6 +37,12 @@ class ConnectionInfo:
     def endpoint(self) -> str | None:
         return (self.field("endpoint") or "").rstrip("/") or None
 
+    def allowed_endpoint(self, default_region: str) -> str | None:
+        """The endpoint credentials may be sent to (None: Amazon's); ``EndpointRefused`` otherwise."""
+        from mip.airflow.hooks.sp_api import allowed_endpoint
+
+        return allowed_endpoint(self.endpoint, str(self.field("region") or default_region).lower())
+
     @property
     def has_app_credentials(self) -> bool:
         return bool(self.field("lwa_client_id") and self.field("lwa_client_secret"))

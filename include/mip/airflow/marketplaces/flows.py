@@ -142,6 +142,7 @@ def start_consent(user: Any, form: dict[str, str], callback_url: str) -> str:
     from mip.airflow.db import mip_db
     from mip.airflow.marketplaces import connections
     from mip.airflow.marketplaces.authorize import application_id, consent_url
+    from mip.amazon.endpoints import EndpointRefused
 
     account, channel, seller_id, country, purpose = target(form)
     require_edit(user, account.connection_id)
@@ -161,6 +162,10 @@ def start_consent(user: Any, form: dict[str, str], callback_url: str) -> str:
                 code="no_app_credentials",
             )
         )
+    try:  # before a state is issued: the consent URL and the code exchange go to this endpoint
+        info.allowed_endpoint(account.region)
+    except EndpointRefused as exc:
+        raise PageError(Notice("error", "Endpoint refused", str(exc), code="endpoint_refused")) from None
     with mip_db() as conn:
         state = states.issue(
             conn,
@@ -201,6 +206,7 @@ def save_app_credentials(user: Any, account_id: str, form: dict[str, str]) -> No
         found = connections.read(source.connection_id)
         values = {name: str(found.field(name) or "") for name in names}
     current = connections.read(account.connection_id)
+    values["endpoint"] = _checked_endpoint(values["endpoint"], account, current)
     merged = {name: values[name] or str(current.field(name) or "") for name in names}  # blank keeps the value
     if not merged["lwa_client_id"] or not merged["lwa_client_secret"]:
         raise PageError(Notice("error", "Incomplete", "the LWA client id and secret are both required"))
@@ -231,6 +237,36 @@ def save_app_credentials(user: Any, account_id: str, form: dict[str, str]) -> No
     )
 
 
+def _checked_endpoint(given: str, account: Any, current: Any) -> str:
+    """The form's endpoint ('' keeps the stored one): refused unless allowed (``allowed_endpoint``), and never a
+    change for an account that already has application credentials (they would be sent to the new host)."""
+    from mip.airflow.hooks.sp_api import allowed_endpoint
+    from mip.amazon.endpoints import EndpointRefused
+
+    if not given:
+        return ""
+    try:
+        endpoint = allowed_endpoint(given, account.region) or ""
+    except EndpointRefused as exc:
+        raise PageError(Notice("error", "Endpoint refused", str(exc), code="endpoint_refused")) from None
+    try:
+        stored = allowed_endpoint(current.endpoint, account.region) or ""
+    except EndpointRefused:
+        stored = current.endpoint or ""
+    if current.has_app_credentials and endpoint != stored:
+        raise PageError(
+            Notice(
+                "error",
+                "Endpoint not changed",
+                f"Account {account.id} already has application credentials: its endpoint "
+                f"({stored or 'Amazon'}) cannot be changed here. An Airflow admin changes it in Admin > Connections "
+                f"({account.connection_id}).",
+                code="endpoint_locked",
+            )
+        )
+    return endpoint
+
+
 # --- the callback -----------------------------------------------------------------------------------------------
 def finish_consent(user: Any, params: dict[str, str]) -> str:
     """Consume the state, complete the authorization, record the outcome; returns the nonce."""
@@ -239,6 +275,7 @@ def finish_consent(user: Any, params: dict[str, str]) -> str:
 
     missing = [name for name in ("state", "spapi_oauth_code", "selling_partner_id") if not params.get(name)]
     if "state" in missing:
+        log.warning("consent callback without a state refused (user %s)", auth.user_name(user))
         raise PageError(
             Notice(
                 "error",
@@ -252,6 +289,16 @@ def finish_consent(user: Any, params: dict[str, str]) -> str:
         try:
             authorization = states.consume(conn, signing_key(), params["state"], name)
         except states.StateRefused as exc:
+            kept = exc.nonce is not None and states.record_refusal(
+                conn, exc.nonce, reason=exc.reason, message=str(exc), user_name=name
+            )
+            # never the state or the code themselves (log_redaction would mask them anyway)
+            log.warning(
+                "consent callback refused (%s) for user %s%s",
+                exc.reason,
+                name,
+                "; recorded on its authorization row" if kept else "; its state names no authorization row",
+            )
             raise PageError(Notice("error", "Authorization refused", str(exc), code=exc.reason)) from None
     topology, _, _ = load()
     try:

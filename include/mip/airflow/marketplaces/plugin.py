@@ -28,6 +28,11 @@ class LazyApp:
 
 
 def fastapi_apps() -> list[dict[str, Any]]:
+    from mip.airflow.marketplaces import log_redaction
+
+    # Now, not with the app: an api-server process may log a login redirect carrying a consent callback's
+    # URL before any request reaches the app (log_redaction explains).
+    log_redaction.install()
     return [{"app": LazyApp(), "url_prefix": MOUNT, "name": "MIP Marketplaces"}]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,11 +26,13 @@ _KEY_LABEL = b"mip-marketplaces-oauth-state-v1"
 
 
 class StateRefused(Exception):
-    """The callback's state is not acceptable; ``reason`` is a short code, the message says what to do."""
+    """The callback's state is not acceptable; ``reason`` is a short code, the message says what to do;
+    ``nonce`` the row the state names, when it can be read (``record_refusal`` keeps the refusal there)."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str, nonce: str | None = None):
         super().__init__(message)
         self.reason = reason
+        self.nonce = nonce
 
 
 @dataclass(frozen=True)
@@ -75,21 +78,23 @@ def verify(key: bytes, state: str, now: datetime | None = None) -> str:
             "The state parameter of this callback is malformed: it was not issued by "
             "this MIP. Start the connection again from Multi-Channel > Marketplaces",
         )
-    payload = ".".join(parts[:3])
+    payload, nonce = ".".join(parts[:3]), parts[1]
     if not hmac.compare_digest(_signature(key, payload), parts[3]):
         raise StateRefused(
             "bad_signature",
             "The state parameter of this callback has an invalid signature (altered, "
             "or issued by another MIP). Nothing was stored; start again from Multi-Channel > "
             "Marketplaces",
+            nonce,
         )
     if int(parts[2]) <= (now or datetime.now(UTC)).timestamp():
         raise StateRefused(
             "expired",
             f"This authorization request expired (they are valid for "
             f"{int(TTL.total_seconds() // 60)} minutes). Start again from Multi-Channel > Marketplaces",
+            nonce,
         )
-    return parts[1]
+    return nonce
 
 
 def issue(
@@ -142,16 +147,18 @@ def consume(
                 "This authorization request was already used (a state works once: a "
                 "reloaded or replayed callback is refused). Start again from Multi-Channel > "
                 "Marketplaces if the connection is not shown as done.",
+                nonce,
             )
         if row["expires_at"] <= now:
             raise StateRefused(
-                "expired", "This authorization request expired. Start again from Multi-Channel > Marketplaces"
+                "expired", "This authorization request expired. Start again from Multi-Channel > Marketplaces", nonce
             )
         if row["user_name"] != user_name:
             raise StateRefused(
                 "other_user",
                 f"This authorization request was started by another Airflow user "
                 f"({row['user_name']}); sign in as that user or start again yourself",
+                nonce,
             )
         claimed = cur.execute(
             "UPDATE mip.marketplace_authorizations SET used_at = %s WHERE nonce = %s AND used_at IS NULL"
@@ -160,7 +167,7 @@ def consume(
         ).fetchone()
         conn.commit()
     if claimed is None:  # another request consumed it between our SELECT and UPDATE
-        raise StateRefused("replayed", "This authorization request was already used")
+        raise StateRefused("replayed", "This authorization request was already used", nonce)
     return Authorization(
         nonce=row["nonce"],
         purpose=row["purpose"],
@@ -188,6 +195,29 @@ def record_outcome(
         (outcome, message, error_code, selling_partner_id, nonce),
     )
     conn.commit()
+
+
+MAX_REFUSALS = 50  # kept per row: a flood of replays must not grow it without bound
+
+
+def record_refusal(
+    conn: psycopg.Connection, nonce: str, *, reason: str, message: str, user_name: str, now: datetime | None = None
+) -> bool:
+    """Keep a refused callback on the row its state names: appended to ``refusals``, and as the outcome while
+    nobody completed the request (a completed one keeps its outcome). False when no row has that nonce."""
+    entry = json.dumps([{"at": (now or datetime.now(UTC)).isoformat(), "user": user_name, "reason": reason}])
+    shown = json.dumps({"title": "Authorization refused", "message": message, "details": []})
+    found = conn.execute(
+        "UPDATE mip.marketplace_authorizations SET"
+        " refusals = CASE WHEN jsonb_array_length(refusals) < %s THEN refusals || %s::jsonb ELSE refusals END,"
+        " error_code = CASE WHEN outcome IN ('pending', 'refused') THEN %s ELSE error_code END,"
+        " message = CASE WHEN outcome IN ('pending', 'refused') THEN %s ELSE message END,"
+        " outcome = CASE WHEN outcome = 'pending' THEN 'refused' ELSE outcome END"
+        " WHERE nonce = %s RETURNING nonce",
+        (MAX_REFUSALS, entry, reason, shown, nonce),
+    ).fetchone()
+    conn.commit()
+    return found is not None
 
 
 def outcome_of(conn: psycopg.Connection, nonce: str, user_name: str) -> dict | None:

@@ -21,7 +21,8 @@ DOC = """### Supplier catalog sync
 
 Hourly: reads the supplier's catalog drop (`products.csv` or `products.jsonl`, `prices.csv`,
 `stock.csv`) from `MIP_SUPPLIER_DIR` (default `<repo>/.local/supplier`; the `supplier_dir` param
-overrides it for a manual run) and loads it into `mip.supplier_products` with COPY.
+overrides it for a manual run with a folder inside `MIP_IMPORTS_DIR` or `MIP_SUPPLIER_DIR`, any other
+path is refused) and loads it into `mip.supplier_products` with COPY.
 
 - **ingest**: every line is checked (GTIN checksum, default-language name, cost > 0, duplicate
   reference, encoding, column count, numbers, VAT class, price and stock present); bad lines go to
@@ -44,14 +45,19 @@ Inspect a run's rejections: `SELECT * FROM mip.rejected_rows WHERE run_id = '<ru
 def ingest() -> dict[str, Any]:
     """Ingest the drop; returns the (small) ``IngestResult`` as a dict."""
     from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
     from mip.catalog.ingest import IngestOptions, ingest_directory
     from mip.catalog.supplier_format import supplier_dir
+    from mip.paths import PathRefused
 
     context = get_current_context()
     params = context["params"]
-    directory = supplier_dir(params.get("supplier_dir"))
+    try:
+        directory = supplier_dir(params.get("supplier_dir"))
+    except PathRefused as exc:
+        raise AirflowFailException(str(exc)) from None
     options = IngestOptions(
         max_rejected_fraction=float(params["max_rejected_fraction"]),
         max_removed_fraction=float(params["max_removed_fraction"]),
@@ -121,7 +127,8 @@ def build(topology: Topology | None = None) -> DAG:
             "supplier_dir": Param(
                 None,
                 type=["null", "string"],
-                description="The drop folder; empty = MIP_SUPPLIER_DIR or <repo>/.local/supplier",
+                description="The drop folder, inside MIP_IMPORTS_DIR (a relative name is taken from there) or "
+                "MIP_SUPPLIER_DIR; empty = MIP_SUPPLIER_DIR (default <repo>/.local/supplier)",
             ),
             "max_rejected_fraction": Param(
                 0.05,

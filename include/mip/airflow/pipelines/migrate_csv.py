@@ -143,10 +143,21 @@ def _execution(channel_id: str):
     return context, Execution(channel, account, params.approve_plan_id, key.run_id, key.dag_id), params
 
 
+def _listings_file(source: str) -> Path:
+    """The seller's listings file named by the ``source`` Param: only a file inside ``MIP_IMPORTS_DIR``."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.paths import PathRefused, confined_file, imports_dir
+
+    try:
+        return confined_file(source, [imports_dir()], what="source")
+    except PathRefused as exc:
+        raise AirflowFailException(f"{exc}; or give 'report' for Amazon's listings report") from None
+
+
 @task(task_id="request_listings")
 def request_listings(channel_id: str) -> dict[str, Any]:
     """Check the Params; request the merchant listings report (or check the flat file is readable)."""
-    from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
     from mip.amazon.reports import create_report
@@ -159,12 +170,7 @@ def request_listings(channel_id: str) -> dict[str, Any]:
         f"max_delete_fraction={params.max_delete_fraction}, source={params.source}, actor={params.actor}"
     )
     if not params.from_report:
-        path = Path(params.source)
-        if not path.is_file():
-            raise AirflowFailException(
-                f"source {params.source!r} is neither 'report' nor a readable file (on the workers' filesystem): "
-                "give 'report' or the full path of the seller's listings file"
-            )
+        path = _listings_file(params.source)
         with mip_db() as conn:
             stage.record_input(conn, key, "file", path=str(path))
         return {"source": "file", "path": str(path)}
@@ -227,8 +233,8 @@ def stage_listings(channel_id: str) -> dict[str, Any]:
     _, channel, account, key, _ = _run(channel_id)
     with mip_db() as conn:
         source = stage.input_of(conn, key)
-    if source["source"] == "file":
-        data, name = Path(source["path"]).read_bytes(), source["path"]
+    if source["source"] == "file":  # confined again: the file may have been replaced since request_listings
+        data, name = _listings_file(source["path"]).read_bytes(), source["path"]
     else:
         with _gateway(account) as gateway:
             report = get_report(gateway, channel.country, source["report_id"])
@@ -485,8 +491,9 @@ def build(topology: Topology, channel: Channel) -> DAG:
                 "report",
                 type="string",
                 description="'report' (Amazon's GET_MERCHANT_LISTINGS_ALL_DATA "
-                "for this marketplace) or the path of the seller's listings file on the workers: tab- or "
-                "comma-separated, Amazon's column names, UTF-8 or Latin-1/cp1252.",
+                "for this marketplace) or the seller's listings file, a name or path inside the imports directory "
+                "(MIP_IMPORTS_DIR, default .local/imports): tab- or comma-separated, Amazon's column names, UTF-8 or "
+                "Latin-1/cp1252.",
             ),
             "approve_plan_id": Param(
                 "",
