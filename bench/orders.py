@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -28,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+# the benchmark's sandbox listens on 127.0.0.1: credentials may go there only where allowed (mip.amazon.endpoints)
+os.environ.setdefault("AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT", "True")
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
