@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mip.secret_files import random_key, write_secret
 from mipdist.processes import Supervisor
 from mipdist.rest import AirflowApi
 
@@ -60,7 +61,7 @@ class AirflowStack:
         c, home = self.config, self.config.home
         (home / "airflow").mkdir(parents=True, exist_ok=True)
         passwords = home / "passwords.json"
-        passwords.write_text(f'{{"{ADMIN_USER}": "{ADMIN_PASSWORD}"}}')
+        write_secret(passwords, f'{{"{ADMIN_USER}": "{ADMIN_PASSWORD}"}}')
         # the caller's Airflow configuration (make up, a test session) must not leak into this stack
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MIP_"))}
         env.update(
@@ -83,8 +84,8 @@ class AirflowStack:
                 "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{self.port}",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__WORKERS": "1",
-                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API__SECRET_KEY": random_key(),
+                "AIRFLOW__API_AUTH__JWT_SECRET": random_key(),
                 "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "task-logs"),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
