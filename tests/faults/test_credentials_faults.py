@@ -27,8 +27,9 @@ import pytest
 
 from tests.faults.conftest import DEMO, FaultRow, order_tally
 from tests.marketplaces.conftest import approve_on_amazon, notice_of, start_consent
-from tests.orders.conftest import assert_matches_truth, generate, wait_until
+from tests.orders.conftest import assert_matches_truth, generate
 from tests.orders.test_repair_e2e import ORDERS_DAG, REPAIR_DAG, airflow_metadata, runs_of, stack  # noqa: F401
+from tests.waiting import wait_until
 
 RUN_ID = "faults__revoked_mid_run"
 

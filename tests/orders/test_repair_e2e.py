@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.orders.conftest import assert_matches_truth, generate, truth, wait_until
+from tests.orders.conftest import assert_matches_truth, generate, truth
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "scripts") not in sys.path:
