@@ -37,21 +37,29 @@ def wait_until(
         time.sleep(every)
 
 
+def process_trees(*pids: int) -> list:
+    """The psutil processes ``pids`` and their descendants that still exist."""
+    import psutil
+
+    found = []
+    for pid in pids:
+        try:
+            parent = psutil.Process(pid)
+            found += [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
 def cpu_seconds(*pids: int) -> float:
     """CPU time used so far by processes ``pids`` and their descendants (those gone count no more)."""
     import psutil
 
     total = 0.0
-    for pid in pids:
+    for process in process_trees(*pids):
         try:
-            parent = psutil.Process(pid)
-            processes = [parent, *parent.children(recursive=True)]
+            times = process.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        for process in processes:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
+        total += times.user + times.system
     return round(total, 1)

@@ -112,19 +112,18 @@ class AirflowApi:
     def _run_exists(self, dag_id: str, run_id: str) -> bool:
         return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").status_code == 200
 
-    def task_progress(self, runs: Iterable[tuple[str, str]]) -> list[tuple]:
-        """(dag, run, task, map index, state, try) of every task instance of ``runs``: what changes as they advance."""
-        runs = list(runs)
-        body = {
-            "dag_ids": sorted({d for d, _ in runs}),
-            "dag_run_ids": sorted({r for _, r in runs}),
-            "page_limit": 1000,
-        }
+    def task_progress(self, dag_ids: Iterable[str], runs: Iterable[tuple[str, str]] | None = None) -> list[tuple]:
+        """(dag, run, task, map index, state, try) of every task instance of ``dag_ids`` (of ``runs`` only, when
+        given): what changes as they advance."""
+        body: dict = {"dag_ids": sorted(set(dag_ids)), "page_limit": 1000}
+        wanted = set(runs) if runs is not None else None
+        if wanted is not None:
+            body["dag_run_ids"] = sorted({run_id for _, run_id in wanted})
         found = self._json("POST", "/api/v2/dags/~/dagRuns/~/taskInstances/list", json=body)["task_instances"]
         return sorted(
             (t["dag_id"], t["dag_run_id"], t["task_id"], t["map_index"], t["state"] or "", t["try_number"])
             for t in found
-            if (t["dag_id"], t["dag_run_id"]) in runs
+            if wanted is None or (t["dag_id"], t["dag_run_id"]) in wanted
         )
 
     def wait_for_runs(self, runs: Iterable[tuple[str, str]], timeout: float) -> dict[tuple[str, str], str]:
@@ -143,7 +142,7 @@ class AirflowApi:
                     pending.discard((dag_id, run_id))
             if not pending:
                 break
-            progress = self.task_progress(pending)
+            progress = self.task_progress({dag_id for dag_id, _ in pending}, pending)
             if progress != last_progress:
                 last_progress, deadline = progress, time.monotonic() + timeout
             elif time.monotonic() > deadline:

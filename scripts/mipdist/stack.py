@@ -113,10 +113,11 @@ class AirflowStack:
     def airflow(self, *args: str) -> list[str]:
         return [str(BIN / "airflow"), *args]
 
-    def start(self, timeout: float = 240) -> AirflowApi:
-        """Start every component and return the REST client once the api-server and workers are ready."""
+    def start(self, timeout: float = 600) -> AirflowApi:
+        """Start every component and return the REST client once the api-server and workers are ready.
+        ``timeout`` only stops a start that hangs: the waits fail at once when a process exits."""
         c, sv = self.config, self.supervisor
-        sv.start("api-server", self.airflow("api-server", "--port", str(self.port)), self.env)
+        sv.start("api-server", self.airflow("api-server", "--host", "127.0.0.1", "--port", str(self.port)), self.env)
         sv.start("scheduler", self.airflow("scheduler", "--skip-serve-logs"), self.env)
         sv.start("dag-processor", self.airflow("dag-processor"), self.env)
         sv.start("triggerer", self.airflow("triggerer", "--skip-serve-logs"), self.env)

@@ -63,8 +63,8 @@ def run_up(local: Path) -> subprocess.CompletedProcess:
         "MIP_LOCAL_DIR": str(local),
         "MIP_DATABASE_URL": f"{nowhere}/mip",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"{nowhere.replace('postgresql', 'postgresql+psycopg2')}/airflow",
-        "MIP_AIRFLOW_PORT": str(free_port()),
-        "MIP_SANDBOX_PORT": str(free_port()),
+        "MIP_AIRFLOW_PORT": os.environ.get("MIP_AIRFLOW_PORT") or str(free_port()),
+        "MIP_SANDBOX_PORT": os.environ.get("MIP_SANDBOX_PORT") or str(free_port()),
     }
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "up.py")], env=env, capture_output=True, text=True, timeout=300
