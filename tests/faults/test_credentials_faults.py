@@ -45,6 +45,7 @@ def tampered_callbacks(callback: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db, fault_table):  # noqa: F811
 
     stack, api, sandbox = stack

@@ -109,6 +109,7 @@ def runs_of(api, dag_id: str) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_backfill_fails_during_the_outage_and_the_repair_turns_it_green(stack, db):
     stack, api, sandbox = stack
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

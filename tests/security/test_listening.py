@@ -164,6 +164,7 @@ def test_the_log_server_listens_only_where_told_and_serves_what_the_api_server_a
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_a_real_make_up_listens_on_127_0_0_1_only(tmp_path):
     """scripts/up.py as `make up` runs it (on databases of its own on the suite's server, free ports, its
     state in a temporary directory): every socket any of its processes listens on is on 127.0.0.1, on the
