@@ -60,6 +60,15 @@ class Sandbox:
     def reset_faults(self) -> dict[str, Any]:
         return self.admin("DELETE", "faults")
 
+    def held(self, operation: str) -> int:
+        """Calls of ``operation`` waiting now under the ``hold`` fault."""
+        return self.admin("GET", "faults")["held"].get(operation, 0)
+
+    def release(self, operation: str, outcome: str = "proceed") -> int:
+        """Stop holding ``operation``: its waiting calls go on (``proceed``) or get a 503 that changed
+        nothing (``drop``). Returns how many were waiting."""
+        return self.admin("POST", "faults/release", json={"operation": operation, "outcome": outcome})["released"]
+
     def tick(self) -> None:
         """Run the background worker's step now (due feeds, reports, BIL copies, order changes)."""
         self.admin("POST", "tick")

@@ -234,7 +234,7 @@ def run_mode(
             say(f"{config.name}: starting Airflow ({config.executor}{workers}) on port {stack.port}")
             api = stack.start()
             say(f"{config.name}: up after {time.monotonic() - started:.0f}s; waiting for {len(dags)} DAGs")
-            api.wait_for_dags(dags, timeout=180)
+            api.wait_for_dags(dags, timeout=600)  # fails at once on an import error or a dead process
             for dag_id, pipeline in dags.items():
                 api.trigger(dag_id, run_id, logical_date, RUN_CONF.get(pipeline))
             say(f"{config.name}: triggered {len(dags)} runs ({run_id}); waiting")
@@ -295,7 +295,12 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="start the SP-API sandbox for each deployment (auto: when sandbox/testing.py exists)",
     )
-    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the DAG runs of one deployment")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        help="seconds the DAG runs of a deployment may go without any task changing state before the run fails",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) after success")
     args = parser.parse_args(argv)
     if args.workers < 2:

@@ -3,6 +3,13 @@
 Database: ``MIP_DATABASE_URL`` and/or ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` when set (the missing
 one is created on the same server); otherwise an embedded PostgreSQL under ``.local/postgres``.
 Everything started here is stopped on Ctrl-C (the embedded PostgreSQL too). Logs: ``.local/logs``.
+Secrets (shared Airflow keys, the admin password file): ``.local/secrets``, 0600 files in a 0700
+directory; an existing one others can read stops ``make up`` before it starts anything.
+
+Listening: the api-server and the task log servers on ``MIP_BIND_ADDRESS`` (127.0.0.1 by default), the
+sandbox and the embedded PostgreSQL on 127.0.0.1 always. Airflow's own log servers (in the scheduler
+and the triggerer) would listen on every address, so they are off (``--skip-serve-logs``) and
+``mip.airflow.log_server`` serves the same logs on the bind address.
 """
 
 from __future__ import annotations
@@ -12,22 +19,69 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from mip.secret_files import (
+    HMAC_KEY_BYTES,
+    ExposedSecretError,
+    kept_secret,
+    private_directory,
+    random_key,
+    refuse_exposed,
+    write_secret,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ROOT / ".local"
+LOCAL = Path(os.environ.get("MIP_LOCAL_DIR") or ROOT / ".local").resolve()
 LOGS = LOCAL / "logs"
+SECRETS = LOCAL / "secrets"
 BIN = Path(sys.executable).parent
-AIRFLOW_PORT = int(os.environ.get("MIP_AIRFLOW_PORT", "8080"))
-SANDBOX_PORT = int(os.environ.get("MIP_SANDBOX_PORT", "8100"))
+BIND_ADDRESS = os.environ.get("MIP_BIND_ADDRESS", "127.0.0.1")
+# variable -> (port, address it listens on)
+PORTS = {
+    "MIP_AIRFLOW_PORT": (int(os.environ.get("MIP_AIRFLOW_PORT", "8080")), BIND_ADDRESS),
+    "MIP_SANDBOX_PORT": (int(os.environ.get("MIP_SANDBOX_PORT", "8100")), "127.0.0.1"),
+    "MIP_WORKER_LOG_PORT": (int(os.environ.get("MIP_WORKER_LOG_PORT", "8793")), BIND_ADDRESS),
+    "MIP_TRIGGERER_LOG_PORT": (int(os.environ.get("MIP_TRIGGERER_LOG_PORT", "8794")), BIND_ADDRESS),
+}
+AIRFLOW_PORT, SANDBOX_PORT = PORTS["MIP_AIRFLOW_PORT"][0], PORTS["MIP_SANDBOX_PORT"][0]
+WORKER_LOG_PORT, TRIGGERER_LOG_PORT = PORTS["MIP_WORKER_LOG_PORT"][0], PORTS["MIP_TRIGGERER_LOG_PORT"][0]
 ADMIN_USER, ADMIN_PASSWORD = "admin", os.environ.get("MIP_ADMIN_PASSWORD", "admin")
 
 
 def say(message: str) -> None:
     print(f"[mip up] {message}", flush=True)
+
+
+def local_url_host(address: str) -> str:
+    """How a client on this machine names a server listening on ``address`` (in a URL)."""
+    if address in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{address}]" if ":" in address else address
+
+
+def check_secrets() -> None:
+    """Stop before starting anything when a kept secret is readable by group or others."""
+    try:
+        refuse_exposed([SECRETS, *(SECRETS.iterdir() if SECRETS.is_dir() else ())])
+    except ExposedSecretError as exc:
+        sys.exit(f"[mip up] {exc}")
+
+
+def check_ports() -> None:
+    """Stop before starting anything when a port is taken (another `make up`?), naming its variable."""
+    for variable, (port, address) in PORTS.items():
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((address, port))
+            except OSError as exc:
+                sys.exit(f"[mip up] port {port} ({variable}) is not free on {address or '*'}: {exc}; set {variable}")
 
 
 def databases() -> tuple[str, str, bool]:
@@ -39,7 +93,7 @@ def databases() -> tuple[str, str, bool]:
     airflow_url = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     started = False
     if not mip_url and not airflow_url:
-        say("no database configured: starting the embedded PostgreSQL under .local/postgres")
+        say(f"no database configured: starting the embedded PostgreSQL under {LOCAL / 'postgres'}")
         server = embedded.ensure_running(LOCAL / "postgres")
         started = True
     else:
@@ -49,20 +103,17 @@ def databases() -> tuple[str, str, bool]:
     return mip_url, airflow_url, started
 
 
-def persistent_secret(name: str) -> str:
-    """A random key kept under .local/secrets (urlsafe base64 of 32 bytes: also a valid Fernet key)."""
-    path = LOCAL / "secrets" / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
-    return path.read_text()
+def fernet_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def airflow_environment(mip_url: str, airflow_url: str) -> dict[str, str]:
     home = LOCAL / "airflow"
     home.mkdir(parents=True, exist_ok=True)
-    passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
+    (home / "passwords.json").unlink(missing_ok=True)  # where versions before 0600 secrets kept it
+    passwords = private_directory(SECRETS) / "passwords.json"
+    write_secret(passwords, json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
+    airflow_url_host = local_url_host(BIND_ADDRESS)
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_url,
@@ -72,12 +123,18 @@ def airflow_environment(mip_url: str, airflow_url: str) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{AIRFLOW_PORT}/execution/",
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{AIRFLOW_PORT}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{airflow_url_host}:{AIRFLOW_PORT}/execution/",
+        "AIRFLOW__API__BASE_URL": f"http://{airflow_url_host}:{AIRFLOW_PORT}",
+        "AIRFLOW__API__HOST": BIND_ADDRESS,
         "AIRFLOW__API__PORT": str(AIRFLOW_PORT),
-        "AIRFLOW__API__SECRET_KEY": persistent_secret("api_secret_key"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": persistent_secret("jwt_secret"),
-        "AIRFLOW__CORE__FERNET_KEY": persistent_secret("fernet_key"),
+        "AIRFLOW__API__SECRET_KEY": kept_secret(SECRETS / "api_secret_key", random_key, HMAC_KEY_BYTES),
+        "AIRFLOW__API_AUTH__JWT_SECRET": kept_secret(SECRETS / "jwt_secret", random_key, HMAC_KEY_BYTES),
+        "AIRFLOW__CORE__FERNET_KEY": kept_secret(SECRETS / "fernet_key", fernet_key),
+        # the log servers (mip.airflow.log_server) and the name that leads the api-server to them
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(WORKER_LOG_PORT),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(TRIGGERER_LOG_PORT),
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "mip.airflow.hostname.bind_address",
+        "MIP_BIND_ADDRESS": BIND_ADDRESS,
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW_CONN_MIP_POSTGRES": mip_url,
         "MIP_DATABASE_URL": mip_url,
@@ -95,14 +152,14 @@ class Supervisor:
         log = open(LOGS / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's lifetime
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append((name, process))
-        say(f"started {name} (pid {process.pid}, log .local/logs/{name}.log)")
+        say(f"started {name} (pid {process.pid}, log {LOGS / name}.log)")
         return process
 
     def watch(self) -> None:
         while True:
             for name, process in self.processes:
                 if process.poll() is not None:
-                    say(f"{name} exited with code {process.returncode}; see .local/logs/{name}.log")
+                    say(f"{name} exited with code {process.returncode}; see {LOGS / name}.log")
                     return
             time.sleep(1)
 
@@ -126,21 +183,26 @@ def run(command: list[str], env: dict[str, str], what: str) -> None:
         sys.exit(f"[mip up] failed: {what}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
-def wait_for_http(url: str, what: str, timeout: float = 120) -> None:
+def wait_for_http(url: str, what: str, process: subprocess.Popen, timeout: float = 900) -> None:
+    """Until ``url`` answers, as long as ``process`` (the server) runs: a slow machine only takes longer."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"[mip up] {what} exited with code {process.returncode} before answering; see {LOGS}")
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
+            if httpx.get(url, timeout=10).status_code < 500:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(1)
-    sys.exit(f"[mip up] {what} did not answer at {url} within {timeout:.0f}s; see .local/logs")
+    sys.exit(f"[mip up] {what} did not answer at {url} within {timeout:.0f}s; see {LOGS}")
 
 
 def main() -> None:
+    check_secrets()
+    check_ports()
     mip_url, airflow_url, embedded_started = databases()
     env = {**os.environ, **airflow_environment(mip_url, airflow_url), "PATH": f"{BIN}:{os.environ['PATH']}"}
     run([str(BIN / "mip"), "db", "upgrade"], env, "migrating the mip schema")
@@ -151,7 +213,7 @@ def main() -> None:
         run(
             [str(BIN / "python"), "-m", "sandbox.catalog", "--out", str(supplier), "--count", "5000", "--seed", "1"],
             {**env, "PYTHONPATH": str(ROOT)},
-            "writing the demo supplier catalog (5,000 products) to .local/supplier",
+            f"writing the demo supplier catalog (5,000 products) to {supplier}",
         )
     env["MIP_SUPPLIER_DIR"] = str(supplier)
     env.setdefault("MIP_IMPORTS_DIR", str(LOCAL / "imports"))  # where Params may name files (mip.paths)
@@ -162,7 +224,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
-        supervisor.start(
+        sandbox = supervisor.start(
             "sandbox",
             [
                 str(BIN / "python"),
@@ -179,19 +241,30 @@ def main() -> None:
             ],
             {**env, "PYTHONPATH": str(ROOT)},
         )
-        wait_for_http(f"{sandbox_url}/_sandbox/health", "the SP-API sandbox")
+        wait_for_http(f"{sandbox_url}/_sandbox/health", "the SP-API sandbox", sandbox)
         run(
             [str(BIN / "python"), "-m", "mip.airflow.setup", "--sandbox", sandbox_url],
             env,
             "creating the SP-API pools and the demo account's connection (sandbox credentials)",
         )
-        supervisor.start("api-server", [str(BIN / "airflow"), "api-server", "--port", str(AIRFLOW_PORT)], env)
-        supervisor.start("scheduler", [str(BIN / "airflow"), "scheduler"], env)
-        supervisor.start("dag-processor", [str(BIN / "airflow"), "dag-processor"], env)
-        supervisor.start("triggerer", [str(BIN / "airflow"), "triggerer"], env)
-        wait_for_http(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health", "the Airflow api-server")
+        airflow = str(BIN / "airflow")
+        api_server = supervisor.start(
+            "api-server", [airflow, "api-server", "--host", BIND_ADDRESS, "--port", str(AIRFLOW_PORT)], env
+        )
+        # Airflow's log servers would listen on every address: this one listens on the bind address only
+        log_ports = ["--port", str(WORKER_LOG_PORT), "--port", str(TRIGGERER_LOG_PORT)]
+        supervisor.start(
+            "log-server",
+            [str(BIN / "python"), "-m", "mip.airflow.log_server", "--host", BIND_ADDRESS, *log_ports],
+            env,
+        )
+        supervisor.start("scheduler", [airflow, "scheduler", "--skip-serve-logs"], env)
+        supervisor.start("dag-processor", [airflow, "dag-processor"], env)
+        supervisor.start("triggerer", [airflow, "triggerer", "--skip-serve-logs"], env)
+        ui = f"http://{local_url_host(BIND_ADDRESS)}:{AIRFLOW_PORT}"
+        wait_for_http(f"{ui}/api/v2/monitor/health", "the Airflow api-server", api_server)
         say("")
-        say(f"Airflow UI: http://127.0.0.1:{AIRFLOW_PORT}   login: {ADMIN_USER} / {ADMIN_PASSWORD}")
+        say(f"Airflow UI: {ui}   login: {ADMIN_USER} / {ADMIN_PASSWORD}")
         say(f"Amazon SP-API sandbox: {sandbox_url} (accounts and test credentials: {sandbox_url}/_sandbox/accounts)")
         say("DAGs appear within ~30 s (filter by tag, e.g. channel:it). Ctrl-C stops everything.")
         supervisor.watch()

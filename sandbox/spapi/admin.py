@@ -189,7 +189,17 @@ async def faults(request: Request):
         state.faults.update(await _json(request))
     elif request.method == "DELETE":
         state.faults.reset()
-    return 200, state.faults.current.public()
+    return 200, {**state.faults.current.public(), "held": state.faults.held()}
+
+
+async def release(request: Request):
+    """Release the held calls of one operation: ``{"operation": "createFeed", "outcome": "proceed"|"drop"}``."""
+    state = _state(request)
+    body = await _json(request)
+    if not isinstance(body.get("operation"), str):
+        raise AdminError(400, 'give {"operation": "createFeed", "outcome": "proceed" or "drop"}')
+    released = state.faults.release(body["operation"], body.get("outcome", "proceed"))
+    return 200, {"released": released, **state.faults.current.public(), "held": state.faults.held()}
 
 
 async def generate_orders(request: Request):
@@ -399,6 +409,7 @@ def routes() -> list[Route]:
         Route(f"{p}/accounts/{{seller_id}}/refresh_token", endpoint(new_refresh_token), methods=["POST"]),
         Route(f"{p}/accounts/{{seller_id}}/expire_access_tokens", endpoint(expire_access_tokens), methods=["POST"]),
         Route(f"{p}/faults", endpoint(faults), methods=["GET", "POST", "DELETE"]),
+        Route(f"{p}/faults/release", endpoint(release), methods=["POST"]),
         Route(f"{p}/orders/generate", endpoint(generate_orders), methods=["POST"]),
         Route(f"{p}/orders", endpoint(orders_truth), methods=["GET"]),
         Route(f"{p}/listings", endpoint(listings_truth), methods=["GET"]),

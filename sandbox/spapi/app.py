@@ -1,14 +1,15 @@
 """The ASGI application: LWA, consent, documents, admin, and the SP-API operations of the models.
 
 Every SP-API request goes through the same steps, in Amazon's order: route to a model operation,
-check the access token (403), count the call, apply the throttling-storm and 5xx faults and the
-usage plan (429), answer Amazon's static examples, parse parameters and body against the model
-(400), run the handler. Every SP-API response carries ``x-amzn-RateLimit-Limit`` (the effective
-rate, rate x time scale) and ``x-amzn-RequestId``.
+wait while the operation is held (the ``hold`` fault), check the access token (403), count the call,
+apply the throttling-storm and 5xx faults and the usage plan (429), answer Amazon's static examples,
+parse parameters and body against the model (400), run the handler. Every SP-API response carries
+``x-amzn-RateLimit-Limit`` (the effective rate, rate x time scale) and ``x-amzn-RequestId``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -57,6 +58,15 @@ class SpApi:
                 self.state.stats.violation(problem)
         return JSONResponse(body, status_code=status, headers=headers)
 
+    async def _held(self, operation_id: str) -> str:
+        """Wait while ``operation_id`` is held; the release's outcome (``proceed`` when not held)."""
+        ticket = self.state.faults.hold_ticket(operation_id)
+        if ticket is None:
+            return "proceed"
+        while (outcome := self.state.faults.outcome(ticket)) is None:
+            await asyncio.sleep(0.02)
+        return outcome
+
     async def handle(self, request: Request) -> Response:
         raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
         static_only = raw_path.startswith(STATIC_PREFIX + "/")
@@ -72,6 +82,9 @@ class SpApi:
             return self._respond(op, None, 404, body, None)
         state = self.state
         rate = state.limiter.effective_rate(op.rate)
+        if await self._held(op.operation_id) == "drop":
+            body = _errors("ServiceUnavailable", "Service temporarily unavailable. Please try again.")
+            return self._respond(op, None, 503, body, rate)
         try:
             seller_id = self.tokens.check_access(request.headers.get("x-amz-access-token"))
         except ApiError as exc:

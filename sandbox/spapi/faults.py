@@ -1,11 +1,21 @@
-"""Switchable faults (admin API ``/_sandbox/faults`` and the matching command-line flags)."""
+"""Switchable faults (admin API ``/_sandbox/faults`` and the matching command-line flags).
+
+``hold`` (admin API only) is the one that synchronises rather than breaks: calls of the held
+operations wait as they arrive, before authentication, usage plans and the other faults, until
+``POST /_sandbox/faults/release`` lets them go on (``proceed``: handled as if they arrived then) or
+answers them 503 without any effect (``drop``: as if they never reached Amazon). A test holds
+``createFeed`` to kill a worker at a moment of its choosing, however slow the machine.
+"""
 
 from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, fields
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+RELEASE_OUTCOMES = ("proceed", "drop")
 
 
 @dataclass
@@ -17,6 +27,7 @@ class Faults:
     partial_acceptance: float = 0.0  # share of feed messages rejected with an issue
     truncated_reports: bool = False  # report documents cut mid-row
     malformed_reports: bool = False  # report documents with a wrong column count and a garbage line
+    hold: tuple[str, ...] = field(default=())  # operation ids whose calls wait until released
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)
@@ -33,11 +44,15 @@ def _fraction(name: str, value: Any) -> float:
 class FaultSwitch:
     """Thread-safe holder of the current faults, with the seeded dice that apply them."""
 
-    def __init__(self, seed: int, initial: Faults | None = None) -> None:
+    def __init__(self, seed: int, initial: Faults | None = None, operations: frozenset[str] = frozenset()) -> None:
         self._lock = threading.Lock()
         self._initial = initial or Faults()
         self.current = Faults(**asdict(self._initial))
         self._rng = random.Random(seed * 7919 + 1)
+        self._operations = operations  # what ``hold`` may name (empty: anything)
+        self._held: dict[int, str] = {}  # ticket -> operation, calls waiting
+        self._outcomes: dict[int, str] = {}  # ticket -> outcome, released calls not yet resumed
+        self._tickets = 0
 
     def update(self, changes: dict[str, Any]) -> Faults:
         known = {f.name for f in fields(Faults)} - {"throttle_fraction"} | {"throttle_storm"}
@@ -63,6 +78,8 @@ class FaultSwitch:
                     if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
                         raise ValueError(f"slow_feeds must be a factor >= 1, got {value!r}")
                     new.slow_feeds = float(value)
+                elif name == "hold":
+                    new.hold = self._operation_ids(value)
                 elif name == "fatal_feeds":
                     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                         raise ValueError(f"fatal_feeds must be an integer >= 0, got {value!r}")
@@ -74,10 +91,55 @@ class FaultSwitch:
             self.current = new
             return new
 
+    def _operation_ids(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f'hold must be a list of operation ids, e.g. ["createFeed"], got {value!r}')
+        unknown = sorted(set(value) - self._operations) if self._operations else []
+        if unknown:
+            raise ValueError(f"hold: unknown operation(s) {unknown}; known: {sorted(self._operations)}")
+        return tuple(sorted(set(value)))
+
     def reset(self) -> Faults:
+        """Every fault off; held calls proceed."""
         with self._lock:
             self.current = Faults()
+            self._release(set(self._held.values()), "proceed")
             return self.current
+
+    # --- hold ---------------------------------------------------------------------------------
+    def hold_ticket(self, operation: str) -> int | None:
+        """A ticket when calls of ``operation`` are held (the caller waits for ``outcome``), else None."""
+        with self._lock:
+            if operation not in self.current.hold:
+                return None
+            self._tickets += 1
+            self._held[self._tickets] = operation
+            return self._tickets
+
+    def outcome(self, ticket: int) -> str | None:
+        """``proceed`` or ``drop`` once the held call is released (then forgotten), None while held."""
+        with self._lock:
+            return self._outcomes.pop(ticket, None)
+
+    def release(self, operation: str, outcome: str = "proceed") -> int:
+        """Stop holding ``operation``; its waiting calls get ``outcome``. Returns how many were waiting."""
+        if outcome not in RELEASE_OUTCOMES:
+            raise ValueError(f"outcome must be one of {list(RELEASE_OUTCOMES)}, got {outcome!r}")
+        with self._lock:
+            self.current = replace(self.current, hold=tuple(op for op in self.current.hold if op != operation))
+            return self._release({operation}, outcome)
+
+    def _release(self, operations: set[str], outcome: str) -> int:
+        tickets = [ticket for ticket, operation in self._held.items() if operation in operations]
+        for ticket in tickets:
+            del self._held[ticket]
+            self._outcomes[ticket] = outcome
+        return len(tickets)
+
+    def held(self) -> dict[str, int]:
+        """Operation -> calls waiting now."""
+        with self._lock:
+            return dict(Counter(self._held.values()))
 
     def roll(self, probability: float) -> bool:
         if probability <= 0:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.spapi import contract
 from sandbox.spapi.clock import Clock
 from sandbox.spapi.db import Database
 from sandbox.spapi.faults import Faults, FaultSwitch
@@ -48,7 +49,9 @@ class State:
         self.settings = settings
         self.db = Database(settings.state_dir / "spapi.sqlite3")
         self.clock = Clock(settings.time_scale)
-        self.faults = FaultSwitch(settings.seed, settings.faults)
+        self.faults = FaultSwitch(
+            settings.seed, settings.faults, frozenset(op.operation_id for op in contract.operations())
+        )
         self.limiter = RateLimiter(settings.time_scale)
         self.stats = CallStats()
         self.rng = random.Random(settings.seed)

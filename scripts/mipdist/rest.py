@@ -1,4 +1,10 @@
-"""The little of Airflow's REST API (``/api/v2``) the harness needs: trigger, wait, read task instances."""
+"""The little of Airflow's REST API (``/api/v2``) the harness needs: trigger, wait, read task instances.
+
+Made for a loaded machine: reads that time out are asked again (a busy api-server answers late, it
+does not lose the answer), a trigger that timed out is asked again and a 409 for its run id taken as
+done, and waits for DAG runs fail only when none of their task instances changed for ``timeout``
+seconds, not after a fixed time.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from datetime import datetime
 import httpx
 
 TERMINAL_RUN_STATES = {"success", "failed"}
+HTTP_TIMEOUT = httpx.Timeout(120, connect=30)
+ATTEMPTS = 4  # of a request that timed out
 
 
 class ApiError(RuntimeError):
@@ -32,7 +40,7 @@ class AirflowApi:
         self.base_url = base_url.rstrip("/")
         self.username, self.password = username, password
         self.check = check
-        self.client = httpx.Client(base_url=self.base_url, timeout=30)
+        self.client = httpx.Client(base_url=self.base_url, timeout=HTTP_TIMEOUT)
 
     def close(self) -> None:
         self.client.close()
@@ -54,8 +62,18 @@ class AirflowApi:
             raise ApiError(f"login as {self.username} failed: {response.status_code} {response.text}")
         self.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
+    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """The response, asking again when the api-server took too long (only for requests safe to repeat)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self.client.request(method, path, **kwargs)
+            except httpx.TimeoutException:
+                self.check()
+                if attempt == ATTEMPTS:
+                    raise
+
     def _json(self, method: str, path: str, **kwargs) -> dict:
-        response = self.client.request(method, path, **kwargs)
+        response = self._request(method, path, **kwargs)
         if response.status_code >= 400:
             raise ApiError(f"{method} {path}: {response.status_code} {response.text[:1000]}")
         return response.json()
@@ -81,13 +99,39 @@ class AirflowApi:
         return {p["name"]: p["slots"] for p in self._json("GET", "/api/v2/pools")["pools"]}
 
     def trigger(self, dag_id: str, run_id: str, logical_date: datetime, conf: dict | None = None) -> None:
+        """Create the run; asked again when the answer took too long (a 409 then means the first one made it)."""
         body = {"dag_run_id": run_id, "logical_date": logical_date.isoformat(), "conf": conf or {}}
-        self._json("POST", f"/api/v2/dags/{dag_id}/dagRuns", json=body)
+        path = f"/api/v2/dags/{dag_id}/dagRuns"
+        try:
+            self._json("POST", path, json=body)
+        except httpx.TimeoutException:
+            response = self._request("POST", path, json=body)
+            if response.status_code >= 400 and not (response.status_code == 409 and self._run_exists(dag_id, run_id)):
+                raise ApiError(f"POST {path}: {response.status_code} {response.text[:1000]}") from None
+
+    def _run_exists(self, dag_id: str, run_id: str) -> bool:
+        return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").status_code == 200
+
+    def task_progress(self, dag_ids: Iterable[str], runs: Iterable[tuple[str, str]] | None = None) -> list[tuple]:
+        """(dag, run, task, map index, state, try) of every task instance of ``dag_ids`` (of ``runs`` only, when
+        given): what changes as they advance."""
+        body: dict = {"dag_ids": sorted(set(dag_ids)), "page_limit": 1000}
+        wanted = set(runs) if runs is not None else None
+        if wanted is not None:
+            body["dag_run_ids"] = sorted({run_id for _, run_id in wanted})
+        found = self._json("POST", "/api/v2/dags/~/dagRuns/~/taskInstances/list", json=body)["task_instances"]
+        return sorted(
+            (t["dag_id"], t["dag_run_id"], t["task_id"], t["map_index"], t["state"] or "", t["try_number"])
+            for t in found
+            if wanted is None or (t["dag_id"], t["dag_run_id"]) in wanted
+        )
 
     def wait_for_runs(self, runs: Iterable[tuple[str, str]], timeout: float) -> dict[tuple[str, str], str]:
-        """Poll until every (dag_id, run_id) is success or failed; returns their states."""
+        """Poll until every (dag_id, run_id) is success or failed; returns their states. Fails when none of
+        their task instances changed state for ``timeout`` seconds (however long they take in all)."""
         pending = set(runs)
         states: dict[tuple[str, str], str] = {}
+        last_progress: list[tuple] | None = None
         deadline = time.monotonic() + timeout
         while pending:
             self.check()
@@ -96,10 +140,14 @@ class AirflowApi:
                 if state in TERMINAL_RUN_STATES:
                     states[(dag_id, run_id)] = state
                     pending.discard((dag_id, run_id))
-            if pending and time.monotonic() > deadline:
-                raise ApiError(f"DAG runs still running after {timeout:.0f}s: {sorted(pending)}")
-            if pending:
-                time.sleep(2)
+            if not pending:
+                break
+            progress = self.task_progress({dag_id for dag_id, _ in pending}, pending)
+            if progress != last_progress:
+                last_progress, deadline = progress, time.monotonic() + timeout
+            elif time.monotonic() > deadline:
+                raise ApiError(f"DAG runs with no task progress for {timeout:.0f}s: {sorted(pending)}: {progress}")
+            time.sleep(2)
         return states
 
     def task_instances(self, dag_id: str, run_id: str) -> list[TaskRecord]:

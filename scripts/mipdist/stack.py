@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mip.secret_files import random_key, write_secret
 from mipdist.processes import Supervisor
 from mipdist.rest import AirflowApi
 
@@ -60,7 +61,7 @@ class AirflowStack:
         c, home = self.config, self.config.home
         (home / "airflow").mkdir(parents=True, exist_ok=True)
         passwords = home / "passwords.json"
-        passwords.write_text(f'{{"{ADMIN_USER}": "{ADMIN_PASSWORD}"}}')
+        write_secret(passwords, f'{{"{ADMIN_USER}": "{ADMIN_PASSWORD}"}}')
         # the caller's Airflow configuration (make up, a test session) must not leak into this stack
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MIP_"))}
         env.update(
@@ -83,8 +84,8 @@ class AirflowStack:
                 "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{self.port}",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__WORKERS": "1",
-                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API__SECRET_KEY": random_key(),
+                "AIRFLOW__API_AUTH__JWT_SECRET": random_key(),
                 "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "task-logs"),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
@@ -112,10 +113,11 @@ class AirflowStack:
     def airflow(self, *args: str) -> list[str]:
         return [str(BIN / "airflow"), *args]
 
-    def start(self, timeout: float = 240) -> AirflowApi:
-        """Start every component and return the REST client once the api-server and workers are ready."""
+    def start(self, timeout: float = 600) -> AirflowApi:
+        """Start every component and return the REST client once the api-server and workers are ready.
+        ``timeout`` only stops a start that hangs: the waits fail at once when a process exits."""
         c, sv = self.config, self.supervisor
-        sv.start("api-server", self.airflow("api-server", "--port", str(self.port)), self.env)
+        sv.start("api-server", self.airflow("api-server", "--host", "127.0.0.1", "--port", str(self.port)), self.env)
         sv.start("scheduler", self.airflow("scheduler", "--skip-serve-logs"), self.env)
         sv.start("dag-processor", self.airflow("dag-processor"), self.env)
         sv.start("triggerer", self.airflow("triggerer", "--skip-serve-logs"), self.env)

@@ -5,10 +5,9 @@ A real Airflow (api-server with the Marketplaces plugin, scheduler, dag-processo
 with the machinery of tests/orders/test_repair_e2e.py (imported, not copied): dag.test() has no scheduler to
 run the repair's triggered runs, nor an api-server for the consent callback.
 
-1. ``mip_orders__it`` runs an interval; its ``items`` task is held at its first getOrderItems by the
-   account's rate budget (booked, as other tasks of the account would), the sandbox revokes the refresh
-   token meanwhile, the budget lets the task go: its next call fails with the credential error, at once,
-   and the interval is recorded failed;
+1. ``mip_orders__it`` runs an interval; the sandbox holds its ``items`` task's first getOrderItems on
+   arrival (the ``hold`` fault), revokes the refresh token meanwhile, then lets the call go on: it fails
+   with the credential error, at once, and the interval is recorded failed;
 2. an admin reconnects the account on Multi-Channel > Marketplaces; on the way back from Amazon's consent
    page the callback is tampered with (signature, expiry), which must store nothing and trigger nothing;
    the genuine callback stores the new authorization (a replay of it is refused) and emits the account's
@@ -27,8 +26,9 @@ import pytest
 
 from tests.faults.conftest import DEMO, FaultRow, order_tally
 from tests.marketplaces.conftest import approve_on_amazon, notice_of, start_consent
-from tests.orders.conftest import assert_matches_truth, generate, wait_until
+from tests.orders.conftest import assert_matches_truth, generate
 from tests.orders.test_repair_e2e import ORDERS_DAG, REPAIR_DAG, airflow_metadata, runs_of, stack  # noqa: F401
+from tests.waiting import wait_until
 
 RUN_ID = "faults__revoked_mid_run"
 
@@ -44,17 +44,9 @@ def tampered_callbacks(callback: str) -> dict[str, str]:
     }
 
 
-def held_reservation(db) -> bool:
-    """The items task has reserved its getOrderItems token and waits for it (the budget is in debt)."""
-    row = db.execute(
-        "SELECT tokens FROM mip.rate_budget WHERE seller_id = %s AND operation = 'getOrderItems'", (DEMO,)
-    ).fetchone()
-    return bool(row and row[0] < -1.5)
-
-
 @pytest.mark.slow
-def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db, mip_url, fault_table):  # noqa: F811
-    from mip.store.db import connect
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
+def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db, fault_table):  # noqa: F811
 
     stack, api, sandbox = stack
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -62,22 +54,22 @@ def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db
     ids = set(generate(sandbox, 20, run_start.timestamp(), run_start.timestamp() + 1200))
     ids |= set(generate(sandbox, 10, run_end.timestamp(), run_end.timestamp() + 1800))  # an hour no run tries
 
-    # 1. the authorization is revoked while items waits for its first getOrderItems
-    with connect(mip_url, autocommit=True) as budget:
-        budget.execute(
-            "INSERT INTO mip.rate_budget (seller_id, operation, rate, burst, tokens, updated_at) VALUES "
-            "(%s, 'getOrderItems', 0.01, 30, -1, clock_timestamp()) ON CONFLICT (seller_id, operation) DO UPDATE "
-            "SET rate = 0.01, tokens = -1, updated_at = clock_timestamp()",
-            (DEMO,),
-        )
+    # 1. the authorization is revoked while the first getOrderItems of items waits at Amazon's door
+    sandbox.set_faults(hold=["getOrderItems"])
+    try:
         for dag_id in (ORDERS_DAG, REPAIR_DAG):
             api._json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         api.trigger(ORDERS_DAG, RUN_ID, run_end)
-        wait_until(lambda: held_reservation(budget), timeout=240, every=0.5, what="items to wait for its token")
-        sandbox.admin("POST", f"accounts/{DEMO}/revoke")
-        budget.execute(
-            "UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = 'getOrderItems'", (DEMO,)
+        wait_until(
+            lambda: sandbox.held("getOrderItems"),
+            timeout=300,
+            every=0.5,
+            progress=lambda: api.task_progress([ORDERS_DAG], [(ORDERS_DAG, RUN_ID)]),
+            what="the first getOrderItems of items (held by the sandbox)",
         )
+        sandbox.admin("POST", f"accounts/{DEMO}/revoke")
+    finally:
+        sandbox.release("getOrderItems")  # on its way again, with a revoked authorization
     failed_state = api.wait_for_runs([(ORDERS_DAG, RUN_ID)], timeout=300)[(ORDERS_DAG, RUN_ID)]
     items_failed = next(t for t in api.task_instances(ORDERS_DAG, RUN_ID) if t.task_id == "items")
     interval_failed = db.execute(
@@ -109,8 +101,9 @@ def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db
     # 3. the Asset-triggered repair
     repair = wait_until(
         lambda: [r for r in runs_of(api, REPAIR_DAG).values() if r["state"] in ("success", "failed")],
-        timeout=600,
+        timeout=300,
         every=3,
+        progress=lambda: api.task_progress([ORDERS_DAG, REPAIR_DAG]),
         what="the repair run to finish",
     )
     orders_runs = runs_of(api, ORDERS_DAG)

@@ -17,10 +17,10 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.dags.conftest import task_states
-from tests.faults.conftest import DEMO, FaultRow, double_submissions, listing_mismatches, sandbox_feeds
-from tests.orders.conftest import wait_until
+from tests.faults.conftest import FaultRow, double_submissions, listing_mismatches, sandbox_feeds
 from tests.publish.conftest import insert_products, product
 from tests.publish.test_publish_dag import generated
+from tests.waiting import cpu_seconds, wait_until
 
 DAG_ID = "mip_publish__it"
 IT = "APJ6JRA9NG5V4"
@@ -116,9 +116,10 @@ def test_5xx_bursts_are_retried_and_the_listings_match_amazon(clean, connected, 
 def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
     moment, connected, rerun, db, mip_url, catalog, tmp_path, fault_table
 ):
-    """The worker dies with the submission 'submitting': before its createFeed left (the re-run creates the
-    feed, once) or after Amazon created the feed but before the worker recorded its id (the re-run finds it
-    with getFeeds and adopts it)."""
+    """The worker dies with the submission 'submitting': before its createFeed reached Amazon (the re-run
+    creates the feed, once) or after Amazon created the feed but before the worker recorded its id (the
+    re-run finds it with getFeeds and adopts it). The sandbox holds createFeed (the ``hold`` fault) until
+    the test has the worker where it wants it, however slow the machine."""
     from mip.store.db import connect
 
     shop = connected
@@ -128,15 +129,8 @@ def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
     run_after, logical_date = datetime.now(UTC).replace(microsecond=0), Days.next()
     stage_run = f"{DAG_ID}/manual__{run_after.isoformat()}"
     log = tmp_path / "worker.log"
-    with connect(mip_url, autocommit=True) as budget, connect(mip_url) as holder, open(log, "wb") as output:
-        # The account's createFeed budget is booked (rate 0.01/s, 2 tokens owed): the worker records
-        # 'submitting', then waits for its token.
-        budget.execute(
-            "INSERT INTO mip.rate_budget (seller_id, operation, rate, burst, tokens, updated_at) VALUES "
-            "(%s, 'createFeed', 0.01, 15, -1, clock_timestamp()) ON CONFLICT (seller_id, operation) DO UPDATE SET "
-            "rate = 0.01, tokens = -1, updated_at = clock_timestamp()",
-            (DEMO,),
-        )
+    shop.set_faults(hold=["createFeed"])
+    with connect(mip_url, autocommit=True) as watcher, connect(mip_url) as holder, open(log, "wb") as output:
         worker = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(ROOT / "dags"), DAG_ID, run_after.isoformat(), logical_date.isoformat()],
             cwd=ROOT,
@@ -147,44 +141,44 @@ def test_a_worker_killed_during_a_submission_is_resumed_without_a_second_feed(
         )
         try:
 
-            def waiting_for_create_feed():
+            def create_feed_held() -> bool:
                 assert worker.poll() is None, f"the worker ended early:\n{log.read_text()[-3000:]}"
-                return db.execute(
-                    "SELECT s.id FROM mip.feed_submissions s JOIN mip.rate_budget b ON b.seller_id = s.seller_id AND "
-                    "b.operation = 'createFeed' WHERE s.run_id = %s AND s.status = 'submitting' AND b.tokens < -1.5",
-                    (stage_run,),
-                ).fetchone()
+                return shop.held("createFeed") == 1
 
-            (submission_id,) = wait_until(
-                waiting_for_create_feed,
-                timeout=240,
-                every=0.2,
-                what="the submission to be 'submitting', its createFeed waiting",
+            wait_until(
+                create_feed_held,
+                timeout=120,
+                every=0.5,
+                progress=lambda: cpu_seconds(worker.pid),
+                what="the worker's createFeed to arrive (held by the sandbox)",
             )
+            (submission_id,) = db.execute(
+                "SELECT id FROM mip.feed_submissions WHERE run_id = %s AND status = 'submitting'", (stage_run,)
+            ).fetchone()
+            db.commit()
             if moment == "after createFeed":
                 # Hold the row, let createFeed go: Amazon creates the feed, the worker blocks recording it...
                 holder.execute("SELECT 1 FROM mip.feed_submissions WHERE id = %s FOR UPDATE", (submission_id,))
-                budget.execute(
-                    "UPDATE mip.rate_budget SET rate = 1000 WHERE seller_id = %s AND operation = 'createFeed'", (DEMO,)
-                )
-                wait_until(lambda: feed_ids(shop) - known, timeout=60, what="the feed on Amazon")
+                assert shop.release("createFeed") == 1
                 wait_until(
-                    lambda: budget.execute(
+                    lambda: watcher.execute(
                         "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE "
                         "'UPDATE mip.feed_submissions%%' AND pid <> pg_backend_pid()"
                     ).fetchone(),
-                    timeout=30,
+                    timeout=120,
+                    progress=lambda: cpu_seconds(worker.pid),
                     what="the worker to wait for the row",
                 )
-            # ...and dies there (or, before createFeed, while it waits for its token)
+            # ...and dies there (or, before createFeed, while its call waits at Amazon's door)
             os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(30)
+            worker.wait(60)
         finally:
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(30)
+                worker.wait(60)
             holder.rollback()
-            budget.execute("DELETE FROM mip.rate_budget WHERE seller_id = %s AND operation = 'createFeed'", (DEMO,))
+            shop.release("createFeed", "drop")  # the dead worker's call never reaches Amazon
+            shop.reset_faults()
     status_after_kill, feed_after_kill = db.execute(
         "SELECT status, feed_id FROM mip.feed_submissions WHERE id = %s", (submission_id,)
     ).fetchone()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,14 +124,3 @@ def gateway_for(mip_url):
     yield make
     for context in contexts:
         context.__exit__(None, None, None)
-
-
-def wait_until(check, timeout: float = 60, every: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)

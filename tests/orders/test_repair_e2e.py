@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.orders.conftest import assert_matches_truth, generate, truth, wait_until
+from tests.orders.conftest import assert_matches_truth, generate, truth
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "scripts") not in sys.path:
@@ -92,7 +93,7 @@ def stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_orders):
                 "pools and connections (mip.airflow.setup)",
             )
             api = stack.start()
-            api.wait_for_dags([ORDERS_DAG, REPAIR_DAG], timeout=240)
+            api.wait_for_dags([ORDERS_DAG, REPAIR_DAG], timeout=600)
             yield stack, api, sandbox
         finally:
             stack.stop()
@@ -108,6 +109,7 @@ def runs_of(api, dag_id: str) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_backfill_fails_during_the_outage_and_the_repair_turns_it_green(stack, db):
     stack, api, sandbox = stack
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -145,6 +147,7 @@ def test_backfill_fails_during_the_outage_and_the_repair_turns_it_green(stack, d
         ),
         timeout=300,
         every=2,
+        progress=lambda: api.task_progress([ORDERS_DAG]),
         what="three failed backfill runs",
     )
     assert sorted((instant(v["data_interval_start"]), instant(v["data_interval_end"])) for v in failed.values()) == [
@@ -169,8 +172,9 @@ def test_backfill_fails_during_the_outage_and_the_repair_turns_it_green(stack, d
 
     repair = wait_until(
         lambda: [r for r in runs_of(api, REPAIR_DAG).values() if r["state"] in ("success", "failed")],
-        timeout=600,
+        timeout=300,
         every=3,
+        progress=lambda: api.task_progress([ORDERS_DAG, REPAIR_DAG]),
         what="the repair run to finish",
     )
     assert [r["state"] for r in repair] == ["success"], api.task_instances(REPAIR_DAG, repair[0]["dag_run_id"])

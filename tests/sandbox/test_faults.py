@@ -29,6 +29,39 @@ def test_fault_switches_validate_and_reset(private_sandbox):
     assert reset["throttle_storm"]["enabled"] is False and reset["error_5xx_rate"] == 0
 
 
+def test_a_held_operation_waits_until_the_test_releases_it(raw: RawApi, private_sandbox):
+    """The ``hold`` fault: a call of a held operation waits on arrival; ``proceed`` handles it then (with the
+    token and usage plan of that moment), ``drop`` answers 503 and changes nothing; other operations pass."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with pytest.raises(SandboxError, match="unknown operation"):
+        private_sandbox.set_faults(hold=["createFeeds"])
+    assert private_sandbox.set_faults(hold=["getMarketplaceParticipations"])["hold"] == ["getMarketplaceParticipations"]
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(raw.call, "GET", PARTICIPATIONS)
+        wait_for(lambda: private_sandbox.held("getMarketplaceParticipations") == 1, what="the call to be held")
+        assert raw.call("GET", f"/orders/v0/orders/{'0' * 3}-0000000-0000000")[0] == 404, "others pass"
+        assert not first.done(), "held until released, however long the test takes"
+        assert private_sandbox.release("getMarketplaceParticipations") == 1
+        assert first.result(timeout=60)[0] == 200
+        assert raw.call("GET", PARTICIPATIONS)[0] == 200, "the release lifted the hold"
+
+        private_sandbox.set_faults(hold=["getMarketplaceParticipations"])
+        dropped = pool.submit(raw.call, "GET", PARTICIPATIONS)
+        wait_for(lambda: private_sandbox.held("getMarketplaceParticipations") == 1, what="the call to be held")
+        assert private_sandbox.release("getMarketplaceParticipations", "drop") == 1
+        status, body, _ = dropped.result(timeout=60)
+        assert status == 503 and body["errors"][0]["code"] == "ServiceUnavailable"
+
+        private_sandbox.set_faults(hold=["getMarketplaceParticipations"])
+        reset = pool.submit(raw.call, "GET", PARTICIPATIONS)
+        wait_for(lambda: private_sandbox.held("getMarketplaceParticipations") == 1, what="the call to be held")
+        assert private_sandbox.reset_faults()["hold"] == []
+        assert reset.result(timeout=60)[0] == 200, "resetting the faults lets held calls proceed"
+    with pytest.raises(SandboxError, match="outcome"):
+        private_sandbox.release("getMarketplaceParticipations", "later")
+
+
 def test_throttling_storm_and_5xx(raw: RawApi, private_sandbox):
     private_sandbox.admin("POST", "reset-rate-limits")
     private_sandbox.set_faults(throttle_storm=True)
@@ -121,6 +154,8 @@ def test_state_survives_a_restart_and_the_seed_fixes_the_demo(tmp_path):
 
 
 def test_background_orders_appear_for_buyable_listings(tmp_path):
+    # the demo's CSV-era listings are buyable from the start: orders come from then on, however long the PUT takes
+    started = time.time()
     with run_sandbox(tmp_path / "bg", time_scale=600.0, extra_args=["--orders-per-hour", "60"]) as sandbox:
         raw = RawApi(sandbox)
         raw.call(
@@ -129,7 +164,6 @@ def test_background_orders_appear_for_buyable_listings(tmp_path):
             {"marketplaceIds": IT},
             {"productType": "HOME", "attributes": attributes(ean=ean13(500))},
         )
-        started = time.time()
         orders = wait_for(
             lambda: sandbox.admin("GET", "orders", params={"seller_id": DEMO, "country": "IT"}),
             timeout=15,

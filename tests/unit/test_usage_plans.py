@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mip.amazon.usage_plans import SHIPPED, extract, usage_plan
 from tests.conftest import ROOT
 
+SHARED_MODELS = ROOT.parent / "shared" / "amazon-models"
+
 
 def test_shipped_usage_plans_match_the_official_models():
-    assert json.loads(SHIPPED.read_text()) == extract(ROOT.parent / "shared" / "amazon-models")
+    if not SHARED_MODELS.is_dir():
+        pytest.skip(
+            f"{SHARED_MODELS} is not present on this machine: the shipped usage plans are compared with "
+            "Amazon's models where that folder exists"
+        )
+    assert json.loads(SHIPPED.read_text()) == extract(SHARED_MODELS)
 
 
 def test_known_plans():
