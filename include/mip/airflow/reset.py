@@ -38,6 +38,8 @@ def reset_credentials(
     extra = read_connection_extra(account.connection_id)
     if not extra.get("lwa_client_id") or not extra.get("lwa_client_secret"):
         raise ValueError(f"connection {account.connection_id!r} has no LWA client id/secret; fill them first")
+    if previous_seller:
+        _check_previous_seller(account.id, previous_seller, extra.get("seller_id"), database_url)
     lwa_url = (extra.get("endpoint") or "https://api.amazon.com").rstrip("/")
     if code:
         try:
@@ -45,8 +47,6 @@ def reset_credentials(
         except ConsentCodeRejected as exc:
             raise ValueError(str(exc)) from None
     new_seller = previous_seller or seller_id or extra.get("seller_id") or account.seller_id
-    if previous_seller:
-        _check_previous_seller(account.id, previous_seller, extra.get("seller_id"), database_url)
     candidate = AccountCredentials(
         account_id=account.id,
         seller_id=new_seller,
