@@ -127,23 +127,7 @@ def test_backfill_fails_during_the_outage_and_the_repair_turns_it_green(stack, d
     sandbox.admin("POST", "accounts/A1MIPDEMOSELLER/revoke")
     for dag_id in (ORDERS_DAG, REPAIR_DAG):
         api._json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
-    run(
-        stack.airflow(
-            "backfill",
-            "create",
-            "--dag-id",
-            ORDERS_DAG,
-            # logical dates are the ends of the hours imported
-            "--from-date",
-            (period_start + timedelta(hours=1)).isoformat(),
-            "--to-date",
-            backfill_end.isoformat(),
-            "--reprocess-behavior",
-            "failed",
-        ),
-        stack.env,
-        "airflow backfill create",
-    )
+    backfill(stack, period_start, backfill_end)
 
     def backfill_runs() -> dict[str, dict]:
         return {k: v for k, v in runs_of(api, ORDERS_DAG).items() if v["run_type"] == "backfill"}
