@@ -96,6 +96,7 @@ def _credentials_reset(args: argparse.Namespace) -> int:
             code=args.code,
             refresh_token=args.refresh_token,
             seller_id=args.seller_id,
+            previous_seller=args.previous_seller,
             database_url=args.url,
         )
     except (ValueError, KeyError, RuntimeError) as exc:
@@ -147,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--code", help="the spapi_oauth_code of Amazon's consent redirect (single use, 5 minutes)")
     source.add_argument("--refresh-token", help="a refresh token (Atzr|...) from a self-authorization")
     reset.add_argument("--seller-id", help="switch the account to this Seller ID (history is kept)")
+    reset.add_argument(
+        "--previous-seller",
+        help="the authorization is that of this earlier Seller ID of the account: stored beside the current one so "
+        "the repair imports the hours that seller owns (the account keeps its current Seller ID)",
+    )
     reset.add_argument("--topology", help=TOPOLOGY_HELP)
     reset.set_defaults(func=_credentials_reset)
     return parser

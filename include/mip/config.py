@@ -79,9 +79,21 @@ class Account(Strict):
 
 
 class OrderSettings(Strict):
+    # Evenly spaced cron: a run imports the period ending at its logical date (mip.orders.schedule).
     schedule: str = "@hourly"
     # A data interval longer than this is imported through the orders report instead of paging.
     report_window_days: float = Field(default=2, gt=0)
+
+    @field_validator("schedule")
+    @classmethod
+    def _evenly_spaced(cls, value: str) -> str:
+        from mip.orders.schedule import ScheduleError, schedule_period
+
+        try:
+            schedule_period(value)
+        except ScheduleError as exc:
+            raise RuleViolation(str(exc), "choose an evenly spaced cron for orders.schedule") from None
+        return value
 
 
 class Channel(Strict):

@@ -32,6 +32,7 @@ ORDER = (
     "partial acceptance",
     "truncated report document",
     "refresh token revoked mid-run, reset, repaired",
+    "Seller ID switched during an outage",
     "marketplace stops participating",
     "malformed supplier rows",
     "OAuth state tampering",

@@ -11,19 +11,20 @@ import pytest
 from tests.gateway.conftest import consent_code
 
 CONN_ID = "amazon_sp_api_demo"
+PREVIOUS_CONN_ID = "amazon_sp_api_demo__a1mipdemoseller"
 
 
 def mip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mip.cli", *args], capture_output=True, text=True, timeout=120)
 
 
-def stored_extra() -> dict:
+def stored_extra(conn_id: str = CONN_ID) -> dict:
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
-        return session.scalar(select(Connection).where(Connection.conn_id == CONN_ID)).extra_dejson
+        return session.scalar(select(Connection).where(Connection.conn_id == conn_id)).extra_dejson
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,8 @@ def stored_connection(own_sandbox, airflow_db):
     from sqlalchemy import delete
 
     with create_session() as session:
-        session.execute(delete(Connection).where(Connection.conn_id == CONN_ID))
+        # with the previous seller's connection a switch keeps (amazon_sp_api_demo__<seller>)
+        session.execute(delete(Connection).where(Connection.conn_id.startswith(CONN_ID)))
 
 
 def test_reset_after_revocation_stores_the_new_authorization(own_sandbox, stored_connection, db):
@@ -80,7 +82,7 @@ def test_switching_to_a_seller_that_cannot_serve_the_channels_is_refused(own_san
     assert stored_extra()["refresh_token"] == before["refresh_token"], "a refused reset must store nothing"
 
 
-def test_switching_accounts_keeps_history(own_sandbox, stored_connection, db, tmp_path):  # runs last: switches
+def test_switching_accounts_keeps_history(own_sandbox, stored_connection, db, tmp_path):  # switches
     topology = tmp_path / "channels.yaml"
     topology.write_text(
         "accounts:\n  - {id: demo, seller_id: A1MIPDEMOSELLER, region: eu, connection_id: amazon_sp_api_demo}\n"
@@ -99,11 +101,36 @@ def test_switching_accounts_keeps_history(own_sandbox, stored_connection, db, tm
         str(topology),
     )
     assert result.returncode == 0, result.stderr
+    before = stored_extra()
     assert "Seller ID switched A1MIPDEMOSELLER -> A2MIPOTHERSELLER" in result.stdout
     assert "now set seller_id: A2MIPOTHERSELLER" in result.stdout
     assert stored_extra()["seller_id"] == "A2MIPOTHERSELLER"
+    # the old seller's hours are read only with its own authorization: kept beside the account's
+    kept = stored_extra(PREVIOUS_CONN_ID)
+    assert (kept["seller_id"], kept["refresh_token"]) == ("A1MIPDEMOSELLER", before["refresh_token"])
     history = db.execute(
         "SELECT seller_id, old_seller_id FROM mip.account_credentials_history"
         " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1"
     ).fetchone()
     assert history == ("A2MIPOTHERSELLER", "A1MIPDEMOSELLER")
+
+
+def test_reauthorizing_the_previous_seller_keeps_the_current_one(own_sandbox, stored_connection, db):  # runs last
+    unknown = mip(
+        "credentials", "reset", "demo", "--code", consent_code(own_sandbox), "--previous-seller", "A9NEVERSEEN1"
+    )
+    assert unknown.returncode == 1 and "was never a Seller ID of account demo" in unknown.stderr
+    kept_before = stored_extra(PREVIOUS_CONN_ID)
+    result = mip(
+        "credentials", "reset", "demo", "--code", consent_code(own_sandbox), "--previous-seller", "A1MIPDEMOSELLER"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"previous Seller ID A1MIPDEMOSELLER stored in connection {PREVIOUS_CONN_ID}" in result.stdout
+    assert stored_extra()["seller_id"] == "A2MIPOTHERSELLER", "the account keeps its current seller"
+    kept = stored_extra(PREVIOUS_CONN_ID)
+    assert kept["seller_id"] == "A1MIPDEMOSELLER" and kept["refresh_token"] != kept_before["refresh_token"]
+    history = db.execute(
+        "SELECT seller_id, old_seller_id, source FROM mip.account_credentials_history"
+        " WHERE account_id = 'demo' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert history == ("A1MIPDEMOSELLER", None, "cli:previous-seller"), "a re-authorization is no switch"

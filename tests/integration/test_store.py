@@ -49,6 +49,8 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(mip_url):
 
 
 ORDER_COLUMNS = [
+    "seller_id",
+    "account_id",
     "amazon_order_id",
     "channel_id",
     "marketplace_id",
@@ -63,6 +65,8 @@ ORDER_COLUMNS = [
 
 def order(order_id: str, status: str, updated: str, total: str = "10.00") -> tuple:
     return (
+        "A1MIPDEMOSELLER",
+        "demo",
         order_id,
         "it",
         "APJ6JRA9NG5V4",
@@ -83,7 +87,7 @@ def empty_orders(db):
 
 def upsert_orders(conn, rows):
     return bulk_upsert(
-        conn, "mip.orders", ORDER_COLUMNS, rows, key=["amazon_order_id"], newer_column="last_update_date"
+        conn, "mip.orders", ORDER_COLUMNS, rows, key=["seller_id", "amazon_order_id"], newer_column="last_update_date"
     )
 
 

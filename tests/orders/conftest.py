@@ -88,6 +88,7 @@ def clean_orders(db):
     db.execute(f"TRUNCATE {ORDER_TABLES}")
     db.execute("DELETE FROM mip.rejected_rows WHERE source LIKE 'orders:%'")
     db.execute("DELETE FROM mip.quality_results WHERE suite = 'orders'")
+    db.execute("DELETE FROM mip.account_credentials_history")  # Seller ID switches decide who owns an hour
     db.commit()
     return db
 

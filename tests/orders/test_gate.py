@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from mip.config import load_topology
 from mip.orders import gate, load, stage
+from mip.orders.extract import RunKey
 from mip.orders.normalise import api_items, api_order
 from tests.orders.test_normalise import api_pair
 
 RUN = "gate-run"
+DEMO = "A1MIPDEMOSELLER"
 
 
 def stage_api(db, run_id: str, pairs) -> None:
@@ -20,8 +22,9 @@ def stage_api(db, run_id: str, pairs) -> None:
         order = api_order(order_payload, "it", "APJ6JRA9NG5V4")
         orders.append(order)
         items.extend(api_items(order, item_payloads))
-    stage.stage_orders(db, run_id, "api", orders)
-    stage.stage_items(db, run_id, items)
+    run = RunKey(load_topology().channel("it"), run_id, DEMO)
+    stage.stage_orders(db, run, "api", orders)
+    stage.stage_items(db, run, items)
     stage.mark_unchanged(db, "it", run_id)
 
 
@@ -88,7 +91,8 @@ def test_an_order_on_two_pages_of_one_run_is_staged_once_newest_first(clean_orde
     other = api_pair("402-2000002-0000002", "Pending", "9.99", [("SKU-B", 1, "9.99", "0.00")])[0]
 
     def stage_page(run_id: str, *payloads) -> int:
-        return stage.stage_orders(db, run_id, "api", [api_order(p, "it", "APJ6JRA9NG5V4") for p in payloads])
+        run = RunKey(load_topology().channel("it"), run_id, DEMO)
+        return stage.stage_orders(db, run, "api", [api_order(p, "it", "APJ6JRA9NG5V4") for p in payloads])
 
     assert stage_page("pages", pending, other) == 2
     assert stage_page("pages", unshipped) == 0, "not new to the run"

@@ -111,7 +111,7 @@ def test_report_path_gives_the_paging_path_rows(orders_sandbox, clean_orders, ga
     }
     calls = gateway.calls
     for run_id in before:
-        replay(db, RunKey(channel, run_id))
+        replay(db, RunKey(channel, run_id, gateway.credentials.seller_id))
     assert gateway.calls == calls
     assert {
         run_id: (rows("mip.stage_orders", COMPARED_ORDER, run_id), rows("mip.stage_order_items", COMPARED_ITEM, run_id))

@@ -5,6 +5,11 @@ Airflow's metadata database is reachable: the account's ``amazon_sp_api`` connec
 place, the change is recorded in ``mip.account_credentials_history`` (so a Seller ID switch keeps
 the account's history), and an event of the Asset ``mip://accounts/<account>/credentials`` is
 registered, which schedules the account's repair DAG.
+
+A Seller ID switch keeps the old seller's authorization in a connection of its own
+(``<connection_id>__<old seller id>``, ``previous_seller_connection_id``): orders of hours the old
+seller owns are only ever read with it (mip.orders.sellers). ``save_credentials(previous_seller=True)``
+renews it (``mip credentials reset --previous-seller``) for a one-off backfill of those hours.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from mip.airflow.hooks.sp_api import CONN_TYPE, credentials_from_extra
+from mip.airflow.hooks.sp_api import CONN_TYPE, credentials_from_extra, previous_seller_connection_id
 from mip.amazon.credentials import AccountCredentials
 
 
@@ -84,6 +89,27 @@ def _register_asset_event(account_id: str, extra: dict[str, Any]) -> bool:
     return True
 
 
+def _record_and_announce(
+    mip_conn: psycopg.Connection,
+    account_id: str,
+    seller_id: str,
+    switched_from: str | None,
+    authorized_at: datetime,
+    source: str,
+    actor: str,
+) -> bool:
+    """History row (``old_seller_id`` only for a switch), then the credentials Asset event."""
+    mip_conn.execute(
+        "INSERT INTO mip.account_credentials_history (account_id, seller_id, old_seller_id, authorized_at, source,"
+        " actor) VALUES (%s, %s, %s, %s, %s, %s)",
+        (account_id, seller_id, switched_from, authorized_at, source, actor),
+    )
+    mip_conn.commit()
+    return _register_asset_event(
+        account_id, {"seller_id": seller_id, "authorized_at": authorized_at.isoformat(), "source": source}
+    )
+
+
 def save_credentials(
     mip_conn: psycopg.Connection,
     account_id: str,
@@ -95,8 +121,13 @@ def save_credentials(
     actor: str,
     authorized_at: datetime | None = None,
     base_extra: dict[str, Any] | None = None,
+    previous_seller: bool = False,
 ) -> dict[str, Any]:
-    """Write the new credentials to the connection, record history, emit the Asset event."""
+    """Write the new credentials to the connection, record history, emit the Asset event.
+
+    ``previous_seller``: the authorization is that of an earlier Seller ID of the account; it goes to that
+    seller's own connection (the account's keeps its current seller), so the repair imports its hours.
+    """
     authorized_at = authorized_at or datetime.now(UTC)
     from airflow.exceptions import AirflowNotFoundException
 
@@ -105,18 +136,17 @@ def save_credentials(
     except AirflowNotFoundException:  # a first connection starts empty
         extra = {}
     old_seller_id = extra.get("seller_id")
+    switched_from = old_seller_id if old_seller_id != seller_id and not previous_seller else None
+    if switched_from and extra.get("refresh_token"):
+        # the old seller's hours are read with its own authorization only: keep it (it may be expired too)
+        _write_connection(previous_seller_connection_id(conn_id, switched_from), dict(extra))
+    target = previous_seller_connection_id(conn_id, seller_id) if previous_seller else conn_id
     extra.update(refresh_token=refresh_token, seller_id=seller_id, authorization_date=authorized_at.isoformat())
-    _write_connection(conn_id, extra)
-    mip_conn.execute(
-        "INSERT INTO mip.account_credentials_history (account_id, seller_id, old_seller_id, authorized_at, source,"
-        " actor) VALUES (%s, %s, %s, %s, %s, %s)",
-        (account_id, seller_id, old_seller_id if old_seller_id != seller_id else None, authorized_at, source, actor),
-    )
-    mip_conn.commit()
-    announced = _register_asset_event(
-        account_id, {"seller_id": seller_id, "authorized_at": authorized_at.isoformat(), "source": source}
-    )
+    _write_connection(target, extra)
+    source = f"{source}:previous-seller" if previous_seller else source
+    announced = _record_and_announce(mip_conn, account_id, seller_id, switched_from, authorized_at, source, actor)
     return {
+        "connection_id": target,
         "seller_id": seller_id,
         "old_seller_id": old_seller_id,
         "authorized_at": authorized_at,

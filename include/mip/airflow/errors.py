@@ -9,8 +9,9 @@ from mip.amazon.errors import AmazonError
 
 
 @contextmanager
-def amazon_errors() -> Iterator[None]:
-    """Turn a non-retryable AmazonError into AirflowFailException (no retries burned on a revoked token)."""
+def amazon_errors(advice: str | None = None) -> Iterator[None]:
+    """Turn a non-retryable AmazonError into AirflowFailException (no retries burned on a revoked token);
+    ``advice``, when given, leads the message (the error's own fix does not apply, e.g. to a previous seller)."""
     from airflow.sdk.exceptions import AirflowFailException
 
     try:
@@ -18,4 +19,4 @@ def amazon_errors() -> Iterator[None]:
     except AmazonError as exc:
         if exc.retryable:
             raise
-        raise AirflowFailException(str(exc)) from None
+        raise AirflowFailException(f"{advice} (Amazon: {exc})" if advice else str(exc)) from None

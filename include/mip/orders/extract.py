@@ -32,12 +32,19 @@ def amazon_time(value: datetime) -> str:
 
 @dataclass
 class RunKey:
+    """One run of a channel and the Seller ID it reads with (every row it writes records that seller)."""
+
     channel: Channel
     run_id: str
+    seller_id: str
 
     @property
     def channel_id(self) -> str:
         return self.channel.id
+
+    @property
+    def account_id(self) -> str:
+        return self.channel.account
 
     @property
     def country(self) -> str:
@@ -69,9 +76,9 @@ def page_orders(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, wi
         request = dict(params)
         response = gateway.call("getOrders", lambda r=request: client.get_orders(**r), country=run.country)
         payload = response.payload or {}
-        stage.save_page(conn, run.channel_id, run.run_id, "orders", seq, request, payload=payload)
+        stage.save_page(conn, run, "orders", seq, request, payload=payload)
         orders = [normalise.api_order(o, run.channel_id, run.marketplace_id) for o in payload.get("Orders", [])]
-        staged += stage.stage_orders(conn, run.run_id, "api", orders)
+        staged += stage.stage_orders(conn, run, "api", orders)
         token = payload.get("NextToken")
         if not token:
             return staged
@@ -100,16 +107,14 @@ def fetch_items(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey) ->
                 "getOrderItems", lambda o=order_id, r=request: client.get_order_items(o, **r), country=run.country
             )
             payload = response.payload or {}
-            stage.save_page(
-                conn, run.channel_id, run.run_id, "items", seq, {"orderId": order_id, **request}, payload=payload
-            )
+            stage.save_page(conn, run, "items", seq, {"orderId": order_id, **request}, payload=payload)
             seq += 1
             lines.extend(payload.get("OrderItems", []))
             if not payload.get("NextToken"):
                 break
             request = {"NextToken": payload["NextToken"]}
         # an attempt interrupted after staging some lines of this order left nothing: commits are per order
-        items_staged += stage.stage_items(conn, run.run_id, normalise.api_items(order, lines))
+        items_staged += stage.stage_items(conn, run, normalise.api_items(order, lines))
         conn.execute(
             "UPDATE mip.stage_orders SET items_fetched = true WHERE channel_id = %s AND run_id = %s "
             "AND amazon_order_id = %s",
@@ -138,16 +143,15 @@ def load_report(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, re
         text = text.decode("utf-8")
     stage.save_page(
         conn,
-        run.channel_id,
-        run.run_id,
+        run,
         "report",
         1,
         {"reportId": report["reportId"], "reportDocumentId": report["reportDocumentId"]},
         body=text,
     )
     content = normalise.report_content(text, run.channel_id, run.channel.marketplace)
-    orders = stage.stage_orders(conn, run.run_id, "report", content.orders)
-    items = stage.stage_items(conn, run.run_id, content.items)
+    orders = stage.stage_orders(conn, run, "report", content.orders)
+    items = stage.stage_items(conn, run, content.items)
     conn.execute(
         "UPDATE mip.stage_orders SET items_fetched = true WHERE channel_id = %s AND run_id = %s",
         (run.channel_id, run.run_id),
@@ -185,16 +189,16 @@ def replay(conn: psycopg.Connection, run: RunKey) -> dict[str, int]:
             lines.setdefault(request["orderId"], []).extend((payload or {}).get("OrderItems", []))
         else:
             content = normalise.report_content(body, run.channel_id, run.channel.marketplace)
-            report_orders += stage.stage_orders(conn, run.run_id, "report", content.orders)
-            report_items += stage.stage_items(conn, run.run_id, content.items)
-    stage.stage_orders(conn, run.run_id, "api", orders.values())
+            report_orders += stage.stage_orders(conn, run, "report", content.orders)
+            report_items += stage.stage_items(conn, run, content.items)
+    stage.stage_orders(conn, run, "api", orders.values())
     items = [
         i
         for order_id, found in lines.items()
         if order_id in orders
         for i in normalise.api_items(orders[order_id], found)
     ]
-    stage.stage_items(conn, run.run_id, items)
+    stage.stage_items(conn, run, items)
     conn.execute(
         "UPDATE mip.stage_orders s SET items_fetched = (s.source = 'report' OR EXISTS (SELECT 1 FROM "
         "mip.stage_order_items i WHERE i.channel_id = s.channel_id AND i.run_id = s.run_id "

@@ -62,13 +62,16 @@ def import_window(
     dag_id: str = "cli",
     report_poll_seconds: float = 30.0,
 ) -> ImportResult:
-    """Import ``window`` for ``channel`` as run ``run_id`` (commits after each step)."""
-    run = extract.RunKey(channel, run_id)
+    """Import ``window`` for ``channel`` as run ``run_id`` (commits after each step), for the Seller ID of the
+    gateway's credentials."""
+    run = extract.RunKey(channel, run_id, gateway.credentials.seller_id)
     method = method or window.method(channel.orders.report_window_days)
     calls_before = gateway.calls
     seconds: dict[str, float] = {}
     stage.clear_run(conn, channel.id, run_id, kinds=("orders", "items", "report"))
-    intervals.record_start(conn, channel.id, run_id, dag_id, None, window, method)
+    intervals.record_start(
+        conn, channel.id, run_id, dag_id, None, window, method, seller_id=run.seller_id, account_id=run.account_id
+    )
     conn.commit()
     try:
         started = time.perf_counter()

@@ -1,30 +1,25 @@
 """What each channel has imported (``mip.order_intervals``), and the gaps in it.
 
 Every run of ``mip_orders__<channel>`` writes one row when it starts extracting (``started``) and
-sets it to ``imported`` (with counts) or ``failed`` (with the error). The repair DAG asks
-``gaps()`` which of the schedule's intervals since a lookback are not covered by imported rows,
-and re-runs them; the product knows its gaps without reading Airflow's metadata database.
+sets it to ``imported`` (with counts) or ``failed`` (with the error); the row records the Seller ID
+the run read with. The repair DAG asks ``gaps()`` which of the schedule's intervals are not covered
+by imported rows *of the seller that owns them* (mip.orders.sellers), from the channel's first
+recorded run on (no horizon), and re-runs them; the product knows its gaps without reading
+Airflow's metadata database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from mip.orders.schedule import schedule_intervals, schedule_period
+from mip.orders.sellers import SellerPeriod
 from mip.orders.window import AMAZON_DELAY, Window
 
-CRON_PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-}
 # A 'started' row younger than this belongs to a run still going on: not a gap (yet).
 IN_PROGRESS = timedelta(hours=2)
 # Intervals must have closed this long ago to count (the scheduled run waits 2 minutes, then runs).
@@ -39,16 +34,32 @@ def record_start(
     logical_date: datetime | None,
     window: Window,
     method: str,
+    *,
+    seller_id: str,
+    account_id: str,
 ) -> None:
     conn.execute(
-        "INSERT INTO mip.order_intervals (channel_id, run_id, dag_id, logical_date, interval_start, interval_end,"
-        " covered_end, method, status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'started') "
-        "ON CONFLICT (channel_id, run_id) DO UPDATE SET dag_id = EXCLUDED.dag_id, logical_date = EXCLUDED.logical_date,"
+        "INSERT INTO mip.order_intervals (channel_id, run_id, seller_id, account_id, dag_id, logical_date,"
+        " interval_start, interval_end, covered_end, method, status)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'started') ON CONFLICT (channel_id, run_id) DO UPDATE SET"
+        " seller_id = EXCLUDED.seller_id, account_id = EXCLUDED.account_id,"
+        " dag_id = EXCLUDED.dag_id, logical_date = EXCLUDED.logical_date,"
         " interval_start = EXCLUDED.interval_start, interval_end = EXCLUDED.interval_end,"
         " covered_end = EXCLUDED.covered_end, method = EXCLUDED.method, status = 'started', report_id = NULL,"
         " orders_seen = NULL, orders_loaded = NULL, items_loaded = NULL, rejected = NULL, api_calls = NULL,"
         " error = NULL, started_at = now(), finished_at = NULL",
-        (channel_id, run_id, dag_id, logical_date, window.start, window.end, window.before, method),
+        (
+            channel_id,
+            run_id,
+            seller_id,
+            account_id,
+            dag_id,
+            logical_date,
+            window.start,
+            window.end,
+            window.before,
+            method,
+        ),
     )
 
 
@@ -95,39 +106,18 @@ def record_imported(conn: psycopg.Connection, channel_id: str, run_id: str, **co
 
 @dataclass(frozen=True)
 class Gap:
-    """An interval of the schedule not imported; ``run_id`` is the run that tried it, if any."""
+    """An interval of the schedule a seller did not import; ``run_id`` is the run that tried it, if any."""
 
     channel_id: str
+    seller_id: str
     start: datetime
     end: datetime
     run_id: str | None = None
     logical_date: datetime | None = None
     status: str | None = None
 
-    def as_dict(self) -> dict:
-        return {
-            "channel_id": self.channel_id,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "run_id": self.run_id,
-            "logical_date": self.logical_date.isoformat() if self.logical_date else None,
-            "status": self.status,
-        }
-
-
-def schedule_intervals(schedule: str, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """The cron schedule's data intervals [a, b) with start <= a and b <= end (UTC)."""
-    from croniter import croniter
-
-    expression = CRON_PRESETS.get(schedule, schedule)
-    cron = croniter(expression, start.astimezone(UTC) - timedelta(microseconds=1))
-    current_start = cron.get_next(datetime)
-    while True:
-        following = cron.get_next(datetime)
-        if following > end:
-            return
-        yield current_start.astimezone(UTC), following.astimezone(UTC)
-        current_start = following
+    def describe(self) -> str:
+        return f"{self.channel_id} [{self.start.isoformat()}, {self.end.isoformat()})"
 
 
 def _merge(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -141,63 +131,84 @@ def _merge(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, date
 
 
 def _covered(merged: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
-    return any(a <= start and end <= b for a, b in merged)
+    """Whether one of the sorted, disjoint ranges contains [start, end) (binary search: years of hours)."""
+    index = bisect_right(merged, (start, datetime.max.replace(tzinfo=UTC))) - 1
+    return index >= 0 and merged[index][0] <= start and end <= merged[index][1]
+
+
+def first_recorded(conn: psycopg.Connection, channel_id: str) -> datetime | None:
+    return conn.execute(
+        "SELECT min(interval_start) FROM mip.order_intervals WHERE channel_id = %s", (channel_id,)
+    ).fetchone()[0]
 
 
 def gaps(
     conn: psycopg.Connection,
     channel_id: str,
     schedule: str,
-    since: datetime,
+    periods: list[SellerPeriod],
     now: datetime | None = None,
 ) -> list[Gap]:
-    """The channel's schedule intervals since ``since`` that no imported run covers.
+    """The channel's schedule intervals that the seller owning them has not imported, oldest first.
 
-    Counting starts at the channel's first recorded run (intervals before MIP imported anything
-    are history, not gaps). A gap tried by a run (failed, or started long ago and never finished)
-    names that run, so the repair re-runs it in place; a gap no run tried has no run_id.
+    Counting starts at the channel's first recorded run (intervals before MIP imported anything are
+    history, not gaps) and has no other limit. An interval a switch falls in is split: the old seller
+    owns it up to the switch, the new one from the switch on. A gap tried by a run of its seller
+    (failed, or started long ago and never finished) names that run, so the repair re-runs it in place;
+    a gap no run tried has no run_id.
     """
     now = now or datetime.now(UTC)
-    first = conn.execute(
-        "SELECT min(interval_start) FROM mip.order_intervals WHERE channel_id = %s", (channel_id,)
-    ).fetchone()[0]
+    first = first_recorded(conn, channel_id)
     if first is None:
         return []
-    since = max(since, first)
+    closed_before = now - AMAZON_DELAY - SETTLE
     rows = conn.execute(
-        "SELECT run_id, logical_date, interval_start, interval_end, covered_end, status, started_at "
-        "FROM mip.order_intervals WHERE channel_id = %s AND covered_end > %s ORDER BY started_at",
-        (channel_id, since),
+        "SELECT run_id, seller_id, logical_date, interval_start, interval_end, covered_end, status, started_at "
+        "FROM mip.order_intervals WHERE channel_id = %s ORDER BY started_at",
+        (channel_id,),
     ).fetchall()
-    imported = _merge([(r[2], r[4]) for r in rows if r[5] == "imported"])
-    busy = _merge([(r[2], r[3]) for r in rows if r[5] == "started" and r[6] > now - IN_PROGRESS])
-    tried = {(r[2], r[3]): r for r in rows if r[5] != "imported"}  # the latest attempt per interval wins
+    schedule_list = list(schedule_intervals(schedule, first, closed_before + schedule_period(schedule)))
     found = []
-    for start, end in schedule_intervals(schedule, since, now - AMAZON_DELAY - SETTLE):
-        if _covered(imported, start, end) or _covered(busy, start, end):
-            continue
-        attempt = tried.get((start, end))
-        if attempt is not None:
-            found.append(Gap(channel_id, start, end, attempt[0], attempt[1], attempt[5]))
-        else:
-            found.append(Gap(channel_id, start, end))
-    return found
+    for period in periods:
+        own = [r for r in rows if r[1] == period.seller_id]
+        imported = _merge([(r[3], r[5]) for r in own if r[6] == "imported"])
+        busy = _merge([(r[3], r[4]) for r in own if r[6] == "started" and r[7] > now - IN_PROGRESS])
+        tried = {(r[3], r[4]): r for r in own if r[6] != "imported"}  # the latest attempt per interval wins
+        for interval in schedule_list:
+            part = period.clip(*interval)
+            if part is None or part[1] > closed_before:
+                continue
+            if _covered(imported, *part) or _covered(busy, *part):
+                continue
+            attempt = tried.get(part) or tried.get(interval)
+            if attempt is not None:
+                found.append(Gap(channel_id, period.seller_id, *part, attempt[0], attempt[2], attempt[6]))
+            else:
+                found.append(Gap(channel_id, period.seller_id, *part))
+    return sorted(found, key=lambda g: (g.start, g.seller_id))
 
 
-def repair_plan(found: list[Gap], max_window: timedelta) -> list[Gap]:
-    """Gaps no run tried are merged when adjacent (one run per outage, up to ``max_window`` long)."""
+def repair_plan(found: list[Gap], max_window: timedelta, max_reruns: int) -> list[Gap]:
+    """The runs that close ``found``: failed runs re-run in place, adjacent untried gaps merged into one run
+    (up to ``max_window`` long).
+
+    An outage with more than ``max_reruns`` tried gaps is imported as merged windows too (through the
+    orders report when long): hundreds of in-place re-runs would cost far more scheduling and calls.
+    """
+    if sum(1 for g in found if g.run_id) > max_reruns:
+        found = [Gap(g.channel_id, g.seller_id, g.start, g.end) for g in found]
     plan: list[Gap] = []
-    for gap in found:
+    for gap in sorted(found, key=lambda g: (g.channel_id, g.seller_id, g.start)):
         last = plan[-1] if plan else None
         if (
             gap.run_id is None
             and last is not None
             and last.run_id is None
-            and last.channel_id == gap.channel_id
+            and (last.channel_id, last.seller_id) == (gap.channel_id, gap.seller_id)
             and last.end == gap.start
             and gap.end - last.start <= max_window
         ):
-            plan[-1] = Gap(gap.channel_id, last.start, gap.end)
+            plan[-1] = Gap(gap.channel_id, gap.seller_id, last.start, gap.end)
         else:
             plan.append(gap)
     return plan

@@ -1,9 +1,10 @@
 """Load the run's accepted orders into ``mip.orders`` / ``mip.order_items`` (a newer LastUpdateDate wins).
 
-``bulk_upsert`` with ``newer_column="last_update_date"``: re-running any interval any number of
-times, in any order, gives the same rows and rewrites none that did not change. The lines of a
-loaded order are its lines at that LastUpdateDate: lines an older version had and the new one has
-not are deleted.
+Orders and lines are keyed by the Seller ID they were read with (and the AmazonOrderId): one
+seller's order never overwrites another's. ``bulk_upsert`` with ``newer_column="last_update_date"``:
+re-running any interval any number of times, in any order, gives the same rows and rewrites none
+that did not change. The lines of a loaded order are its lines at that LastUpdateDate: lines an
+older version had and the new one has not are deleted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from dataclasses import dataclass
 import psycopg
 
 from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS
+from mip.orders.stage import SELLER_COLUMNS
 from mip.store.bulk import UpsertResult, bulk_upsert
+
+LOADED_ORDER_COLUMNS = (*SELLER_COLUMNS, *ORDER_COLUMNS)
+LOADED_ITEM_COLUMNS = (*SELLER_COLUMNS, *ITEM_COLUMNS)
 
 
 def accepted(alias: str = "") -> str:
@@ -49,31 +54,38 @@ def _rows(conn: psycopg.Connection, query: str, params: tuple) -> Iterator[tuple
 
 
 def upsert_orders(conn: psycopg.Connection, orders, items) -> tuple[UpsertResult, UpsertResult]:
-    """Upsert order rows and item rows (tuples in ORDER_COLUMNS / ITEM_COLUMNS order)."""
+    """Upsert order rows and item rows (tuples in LOADED_ORDER_COLUMNS / LOADED_ITEM_COLUMNS order)."""
     order_result = bulk_upsert(
-        conn, "mip.orders", ORDER_COLUMNS, orders, key=["amazon_order_id"], newer_column="last_update_date"
+        conn,
+        "mip.orders",
+        LOADED_ORDER_COLUMNS,
+        orders,
+        key=["seller_id", "amazon_order_id"],
+        newer_column="last_update_date",
     )
     item_result = bulk_upsert(
         conn,
         "mip.order_items",
-        ITEM_COLUMNS,
+        LOADED_ITEM_COLUMNS,
         items,
-        key=["amazon_order_id", "item_key"],
+        key=["seller_id", "amazon_order_id", "item_key"],
         newer_column="last_update_date",
         # the report path does not know OrderItemId: keep the one the API path stored
-        update_columns=[c for c in ITEM_COLUMNS if c != "order_item_id"],
+        update_columns=[c for c in LOADED_ITEM_COLUMNS if c != "order_item_id"],
     )
     return order_result, item_result
 
 
 def load_run(conn: psycopg.Connection, channel_id: str, run_id: str) -> LoadResult:
     params = (channel_id, run_id)
-    orders = list(_rows(conn, f"SELECT {', '.join(ORDER_COLUMNS)} FROM mip.stage_orders WHERE {accepted()}", params))
+    orders = list(
+        _rows(conn, f"SELECT {', '.join(LOADED_ORDER_COLUMNS)} FROM mip.stage_orders WHERE {accepted()}", params)
+    )
     items = list(
         _rows(
             conn,
-            f"SELECT {', '.join('i.' + c for c in ITEM_COLUMNS)} FROM mip.stage_order_items i "
-            "JOIN mip.stage_orders o USING (channel_id, run_id, amazon_order_id) "
+            f"SELECT {', '.join('i.' + c for c in LOADED_ITEM_COLUMNS)} FROM mip.stage_order_items i "
+            "JOIN mip.stage_orders o USING (channel_id, seller_id, run_id, amazon_order_id) "
             f"WHERE {accepted('o')}",
             params,
         )
@@ -82,8 +94,9 @@ def load_run(conn: psycopg.Connection, channel_id: str, run_id: str) -> LoadResu
     fill_order_item_ids(conn, channel_id, run_id)
     stale = conn.execute(
         "DELETE FROM mip.order_items i USING mip.orders o, mip.stage_orders s "
-        "WHERE o.amazon_order_id = i.amazon_order_id AND i.last_update_date < o.last_update_date "
-        f"AND s.amazon_order_id = o.amazon_order_id AND {accepted('s')}",
+        "WHERE (o.seller_id, o.amazon_order_id) = (i.seller_id, i.amazon_order_id) "
+        "AND i.last_update_date < o.last_update_date "
+        f"AND (s.seller_id, s.amazon_order_id) = (o.seller_id, o.amazon_order_id) AND {accepted('s')}",
         params,
     ).rowcount
     return LoadResult(order_result, item_result, stale)
@@ -93,7 +106,7 @@ def fill_order_item_ids(conn: psycopg.Connection, channel_id: str, run_id: str) 
     """Lines first loaded from a report get their OrderItemId once the API path sees them."""
     return conn.execute(
         "UPDATE mip.order_items t SET order_item_id = s.order_item_id FROM mip.stage_order_items s "
-        "WHERE s.channel_id = %s AND s.run_id = %s AND s.order_item_id IS NOT NULL "
+        "WHERE s.channel_id = %s AND s.run_id = %s AND s.order_item_id IS NOT NULL AND t.seller_id = s.seller_id "
         "AND t.amazon_order_id = s.amazon_order_id AND t.item_key = s.item_key AND t.order_item_id IS NULL",
         (channel_id, run_id),
     ).rowcount

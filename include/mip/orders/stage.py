@@ -1,6 +1,7 @@
 """The run's tables: raw pages (``mip.order_pages``) and normalised rows (``mip.stage_orders``/``_items``).
 
-Every function takes the run's (channel_id, run_id); a retried task starts by clearing what an
+Every function takes the run's (channel_id, run_id), or the run itself where rows are written: each
+row records the Seller ID and account the run reads with. A retried task starts by clearing what an
 earlier attempt of the same step wrote, so re-running a step never duplicates its rows.
 """
 
@@ -8,17 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS, Item, Order
 from mip.store.bulk import bulk_upsert, copy_rows
 
+if TYPE_CHECKING:
+    from mip.orders.extract import RunKey
+
 # Raw pages and stage rows older than this are deleted when a run of the channel starts.
 RETENTION_DAYS = 30
-STAGE_ORDER_COLUMNS = ("run_id", "source", *ORDER_COLUMNS)
-STAGE_ITEM_COLUMNS = ("run_id", *ITEM_COLUMNS)
+SELLER_COLUMNS = ("seller_id", "account_id")
+STAGE_ORDER_COLUMNS = ("run_id", *SELLER_COLUMNS, "source", *ORDER_COLUMNS)
+STAGE_ITEM_COLUMNS = ("run_id", *SELLER_COLUMNS, *ITEM_COLUMNS)
 
 
 def prune(conn: psycopg.Connection, channel_id: str, days: int = RETENTION_DAYS) -> None:
@@ -49,8 +54,7 @@ def clear_run(conn: psycopg.Connection, channel_id: str, run_id: str, kinds: tup
 
 def save_page(
     conn: psycopg.Connection,
-    channel_id: str,
-    run_id: str,
+    run: RunKey,
     kind: str,
     seq: int,
     request: dict[str, Any],
@@ -59,12 +63,14 @@ def save_page(
     body: str | None = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO mip.order_pages (channel_id, run_id, kind, seq, request, payload, body) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel_id, run_id, kind, seq) DO UPDATE SET "
-        "request = EXCLUDED.request, payload = EXCLUDED.payload, body = EXCLUDED.body, fetched_at = now()",
+        "INSERT INTO mip.order_pages (channel_id, seller_id, account_id, run_id, kind, seq, request, payload, body) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel_id, seller_id, run_id, kind, seq) DO UPDATE "
+        "SET request = EXCLUDED.request, payload = EXCLUDED.payload, body = EXCLUDED.body, fetched_at = now()",
         (
-            channel_id,
-            run_id,
+            run.channel_id,
+            run.seller_id,
+            run.account_id,
+            run.run_id,
             kind,
             seq,
             json.dumps(request, default=str),
@@ -81,27 +87,28 @@ def next_seq(conn: psycopg.Connection, channel_id: str, run_id: str, kind: str) 
     ).fetchone()[0]
 
 
-def stage_orders(conn: psycopg.Connection, run_id: str, source: str, orders: Iterable[Order]) -> int:
+def stage_orders(conn: psycopg.Connection, run: RunKey, source: str, orders: Iterable[Order]) -> int:
     """Stage normalised orders; returns how many orders are new to the run.
 
     An order seen twice in one run keeps its newest LastUpdateDate, whether both copies come in one
     call or on two pages: getOrders pages by LastUpdateDate, so an order Amazon changes while the
     run is paging moves past the cursor and is returned again on a later page.
     """
-    rows = ((run_id, source, *order.row()) for order in orders)
+    rows = ((run.run_id, run.seller_id, run.account_id, source, *order.row()) for order in orders)
     result = bulk_upsert(
         conn,
         "mip.stage_orders",
         STAGE_ORDER_COLUMNS,
         rows,
-        key=("channel_id", "run_id", "amazon_order_id"),
+        key=("channel_id", "seller_id", "run_id", "amazon_order_id"),
         newer_column="last_update_date",
     )
     return result.inserted
 
 
-def stage_items(conn: psycopg.Connection, run_id: str, items: Iterable[Item]) -> int:
-    return copy_rows(conn, "mip.stage_order_items", STAGE_ITEM_COLUMNS, ((run_id, *i.row()) for i in items))
+def stage_items(conn: psycopg.Connection, run: RunKey, items: Iterable[Item]) -> int:
+    rows = ((run.run_id, run.seller_id, run.account_id, *i.row()) for i in items)
+    return copy_rows(conn, "mip.stage_order_items", STAGE_ITEM_COLUMNS, rows)
 
 
 def analyze(conn: psycopg.Connection) -> None:
@@ -111,12 +118,13 @@ def analyze(conn: psycopg.Connection) -> None:
 
 
 def mark_unchanged(conn: psycopg.Connection, channel_id: str, run_id: str) -> int:
-    """Orders mip.orders already holds at this LastUpdateDate or a newer one need nothing more."""
+    """Orders mip.orders already holds (for the same seller) at this LastUpdateDate or a newer one need nothing
+    more."""
     analyze(conn)
     return conn.execute(
         "UPDATE mip.stage_orders s SET changed = false FROM mip.orders o "
-        "WHERE s.channel_id = %s AND s.run_id = %s AND o.amazon_order_id = s.amazon_order_id "
-        "AND o.last_update_date >= s.last_update_date",
+        "WHERE s.channel_id = %s AND s.run_id = %s AND (o.seller_id, o.amazon_order_id) = (s.seller_id, "
+        "s.amazon_order_id) AND o.last_update_date >= s.last_update_date",
         (channel_id, run_id),
     ).rowcount
 

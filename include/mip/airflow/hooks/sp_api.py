@@ -128,3 +128,52 @@ def account_gateway(account) -> Iterator:
 
     with amazon_errors(), SpApiHook(account.connection_id, account.id).gateway_session() as gateway:
         yield gateway
+
+
+class SellerNotAuthorized(Exception):
+    """No usable authorization of a previous Seller ID of the account is stored."""
+
+
+def previous_seller_connection_id(connection_id: str, seller_id: str) -> str:
+    """The connection keeping the authorization of a previous Seller ID of an account: written at the switch
+    (``mip.airflow.credentials.save_credentials``), renewed by ``mip credentials reset --previous-seller``."""
+    return f"{connection_id}__{seller_id.lower()}"
+
+
+def seller_hook(account, seller_id: str) -> SpApiHook:
+    """The hook reading for ``seller_id``: the account's connection while it holds that Seller ID, else the
+    previous seller's connection; SellerNotAuthorized when there is none."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    hook = SpApiHook(account.connection_id, account.id)
+    current = hook.credentials().seller_id
+    if current == seller_id:
+        return hook
+    conn_id = previous_seller_connection_id(account.connection_id, seller_id)
+    previous = SpApiHook(conn_id, account.id)
+    try:
+        stored = previous.credentials().seller_id
+    except AirflowNotFoundException:
+        raise SellerNotAuthorized(
+            f"account {account.id} now reads for Seller ID {current}; no authorization of {seller_id} is stored "
+            f"(connection {conn_id})"
+        ) from None
+    if stored != seller_id:
+        raise SellerNotAuthorized(f"connection {conn_id} holds Seller ID {stored}, not {seller_id}")
+    return previous
+
+
+@contextmanager
+def seller_gateway(account, seller_id: str, advice: str | None = None) -> Iterator:
+    """``account_gateway`` reading for one Seller ID of the account (``seller_hook``); ``advice`` leads the
+    message of a permanent Amazon error (how to recover a previous seller's hours)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mip.airflow.errors import amazon_errors
+
+    try:
+        hook = seller_hook(account, seller_id)
+    except SellerNotAuthorized as exc:
+        raise AirflowFailException(f"{advice} ({exc})" if advice else str(exc)) from None
+    with amazon_errors(advice), hook.gateway_session() as gateway:
+        yield gateway

@@ -205,7 +205,10 @@ def _store(
     if saved["old_seller_id"] and saved["old_seller_id"] != auth.seller_id:
         details.append(
             f"Seller ID switched {saved['old_seller_id']} -> {auth.seller_id} (history kept in "
-            "mip.account_credentials_history; orders stay under their channels)."
+            "mip.account_credentials_history; orders stay under their channels, each with the Seller ID it was "
+            f"read with). The hours before the switch stay {saved['old_seller_id']}'s, read only with its "
+            "authorization (kept); if it no longer works, they stay failed until it authorizes again "
+            f"(mip credentials reset {account.id} --previous-seller {saved['old_seller_id']} ...)."
         )
     if auth.seller_id != account.seller_id:
         details.append(f"Now set seller_id: {auth.seller_id} for account {account.id} in the topology.")

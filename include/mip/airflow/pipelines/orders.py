@@ -8,6 +8,15 @@ imported from the orders report (extract requests it, wait_report polls it in re
 download_report stages it); shorter ones by paging getOrders plus getOrderItems (the report steps
 return at once). Every run records its window in ``mip.order_intervals`` (started -> imported or
 failed), which the repair DAG reads to find the gaps.
+
+Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
+@hourly), whether scheduled, backfilled or manual (``CronTriggerTimetable`` with ``interval`` = the
+period; mip.orders.schedule). So ``airflow backfill create`` skipping a logical date that has a
+successful manual run skips an interval that run did import.
+
+Sellers: a run reads for the Seller ID the account had when its window ends (mip.orders.sellers);
+extract records it in the run's interval, every later step reads with that seller's authorization
+(a previous seller's is kept at a switch) and refuses, with the recovery, when there is none.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Asset, BaseOperator, CronDataIntervalTimetable, Param, task
+from airflow.sdk import DAG, Asset, BaseOperator, CronTriggerTimetable, Param, task
 
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.config import Channel, Topology
@@ -73,7 +82,7 @@ class WaitUntilClosed(BaseOperator):
 
 
 def _run(channel_id: str):
-    """(context, channel, RunKey) of the running task."""
+    """(context, channel, RunKey) of the running task, for the Seller ID extract recorded for the run."""
     from airflow.sdk import get_current_context
 
     from mip.config import load_topology
@@ -81,7 +90,14 @@ def _run(channel_id: str):
 
     context = get_current_context()
     channel = load_topology().channel(channel_id)
-    return context, channel, RunKey(channel, context["run_id"])
+    interval = _interval(channel_id, context["run_id"])
+    return context, channel, RunKey(channel, context["run_id"], interval["seller_id"])
+
+
+def _current_seller(account) -> str:
+    from mip.airflow.hooks.sp_api import SpApiHook
+
+    return SpApiHook(account.connection_id, account.id).credentials().seller_id
 
 
 @contextmanager
@@ -99,20 +115,29 @@ def _recorded_failure(channel_id: str, run_id: str) -> Iterator[None]:
 
 
 @contextmanager
-def _gateway(channel: Channel, channel_id: str, run_id: str):
-    """The account's gateway inside ``amazon_errors()``; its calls are added to the interval's count."""
+def _gateway(channel: Channel, run):
+    """The gateway reading for the run's seller inside ``amazon_errors()``; its calls are added to the interval's
+    count. A previous seller's hours are read only with that seller's authorization (failing with the recovery)."""
     from mip.airflow.db import mip_db
-    from mip.airflow.hooks.sp_api import account_gateway
+    from mip.airflow.hooks.sp_api import seller_gateway
     from mip.config import load_topology
     from mip.orders import intervals
+    from mip.orders.sellers import recovery_advice
 
     account = load_topology().account_of(channel)
-    with _recorded_failure(channel_id, run_id), account_gateway(account) as gateway:
-        try:
-            yield gateway
-        finally:
-            with mip_db() as conn:
-                intervals.add_calls(conn, channel_id, run_id, gateway.calls)
+    with _recorded_failure(channel.id, run.run_id):
+        current = _current_seller(account)
+        advice = None
+        if run.seller_id != current:
+            row = _interval(channel.id, run.run_id)
+            hours = f"the orders of channel {channel.id} in [{row['interval_start']}, {row['interval_end']})"
+            advice = recovery_advice(account.id, run.seller_id, current, hours)
+        with seller_gateway(account, run.seller_id, advice) as gateway:
+            try:
+                yield gateway
+            finally:
+                with mip_db() as conn:
+                    intervals.add_calls(conn, channel.id, run.run_id, gateway.calls)
 
 
 def _interval(channel_id: str, run_id: str) -> dict:
@@ -130,15 +155,22 @@ def _interval(channel_id: str, run_id: str) -> dict:
 
 @task(task_id="extract")
 def extract(channel_id: str) -> dict[str, Any]:
-    """Resolve the window; page getOrders into the stage tables, or request the orders report."""
+    """Resolve the window and its seller; page getOrders into the stage tables, or request the orders report."""
+    from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
+    from mip.config import load_topology
     from mip.orders import extract as amazon
     from mip.orders import intervals, stage
+    from mip.orders.extract import RunKey
+    from mip.orders.sellers import seller_for_window, seller_periods
     from mip.orders.window import WindowError, resolve
 
-    context, channel, run = _run(channel_id)
+    context = get_current_context()
+    topology = load_topology()
+    channel = topology.channel(channel_id)
+    account = topology.account_of(channel)
     try:
         window = resolve(*_params_window(context), context.get("data_interval_start"), context.get("data_interval_end"))
     except WindowError as exc:
@@ -146,15 +178,28 @@ def extract(channel_id: str) -> dict[str, Any]:
     method = window.method(channel.orders.report_window_days)
     logical_date = context["dag_run"].logical_date
     with mip_db() as conn:
+        current = _current_seller(account)
+        seller = seller_for_window(seller_periods(conn, account.id, current), window.end).seller_id
+        run = RunKey(channel, context["run_id"], seller)
         stage.prune(conn, channel_id)
         stage.clear_run(conn, channel_id, run.run_id, kinds=("orders", "items", "report"))
-        intervals.record_start(conn, channel_id, run.run_id, context["dag"].dag_id, logical_date, window, method)
+        intervals.record_start(
+            conn,
+            channel_id,
+            run.run_id,
+            context["dag"].dag_id,
+            logical_date,
+            window,
+            method,
+            seller_id=seller,
+            account_id=account.id,
+        )
     print(
-        f"channel {channel_id} ({channel.country}, {run.marketplace_id}): orders updated in "
+        f"channel {channel_id} ({channel.country}, {run.marketplace_id}), Seller ID {seller}: orders updated in "
         f"[{window.start.isoformat()}, {window.before.isoformat()}] by {method}"
         + ("" if window.complete else f" (the window ends {window.end.isoformat()}: covered up to now - 2 min)")
     )
-    with _gateway(channel, channel_id, run.run_id) as gateway, mip_db() as conn:
+    with _gateway(channel, run) as gateway, mip_db() as conn:
         if method == "api":
             staged = amazon.page_orders(conn, gateway, run, window)
             unchanged = stage.mark_unchanged(conn, channel_id, run.run_id)
@@ -180,7 +225,7 @@ def wait_report(channel_id: str):
     interval = _interval(channel_id, run.run_id)
     if interval["method"] != "report":
         return PokeReturnValue(is_done=True)
-    with _gateway(channel, channel_id, run.run_id) as gateway:
+    with _gateway(channel, run) as gateway:
         report = amazon.report_status(gateway, run, interval["report_id"])
     status = report.get("processingStatus")
     print(f"report {interval['report_id']}: {status}")
@@ -212,7 +257,7 @@ def download_report(channel_id: str) -> dict[str, Any]:
         return {}
     with mip_db() as conn:
         stage.clear_run(conn, channel_id, run.run_id, kinds=("report",))
-    with _gateway(channel, channel_id, run.run_id) as gateway, mip_db() as conn:
+    with _gateway(channel, run) as gateway, mip_db() as conn:
         report = amazon.report_status(gateway, run, interval["report_id"])
         if report.get("processingStatus") == "CANCELLED":  # Amazon cancels a report that has no data
             print(f"report {interval['report_id']} CANCELLED: no order was updated in the window")
@@ -241,7 +286,7 @@ def items(channel_id: str) -> dict[str, int]:
     from mip.orders import extract as amazon
 
     _, channel, run = _run(channel_id)
-    with _gateway(channel, channel_id, run.run_id) as gateway, mip_db() as conn:
+    with _gateway(channel, run) as gateway, mip_db() as conn:
         fetched, staged = amazon.fetch_items(conn, gateway, run)
     print(f"getOrderItems for {fetched:,} changed orders: {staged:,} lines")
     return {"orders": fetched, "items": staged}
@@ -327,13 +372,18 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
 
 
 def build(topology: Topology, channel: Channel) -> DAG:
+    from mip.orders.schedule import schedule_period
+
     account = topology.account_of(channel)
     pool = sp_api_pool(account.id)
     with channel_dag(
         "orders",
         topology,
         channel,
-        schedule=CronDataIntervalTimetable(channel.orders.schedule, timezone="UTC"),
+        # logical date L imports [L - period, L), for scheduled, backfilled and manual runs alike
+        schedule=CronTriggerTimetable(
+            channel.orders.schedule, timezone="UTC", interval=schedule_period(channel.orders.schedule)
+        ),
         max_active_runs=4,
         title="Order import",
         what=(

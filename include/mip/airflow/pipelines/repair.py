@@ -1,19 +1,29 @@
-"""``mip_repair__<account>``: after a credential reset, re-run the order imports the outage broke.
+"""``mip_repair__<account>``: re-run the order imports an outage broke, for the seller that owns each hour.
 
 Scheduled on the account's credentials Asset (``mip://accounts/<account>/credentials``, emitted by
-``mip credentials reset`` and the Marketplaces page). ``find_gaps`` reads ``mip.order_intervals``
-(MIP's own record, not Airflow's metadata database) for every channel of the account and lists the
-schedule's intervals since ``lookback_days`` that were not imported; ``rerun`` (a
-TriggerDagRunOperator mapped over them, deferrable) re-runs each:
+``mip credentials reset`` and the Marketplaces page), or triggered by hand. ``find_gaps`` reads
+``mip.order_intervals`` (MIP's own record, not Airflow's metadata database) for every channel of
+the account and lists every schedule interval since the channel's first recorded run (no horizon)
+that the seller owning it has not imported (mip.orders.sellers: after a Seller ID switch, the hours
+before it are the old seller's). ``rerun`` (a TriggerDagRunOperator mapped over them, deferrable)
+re-runs each:
 
 - a gap a run tried (failed, e.g. with the revoked token) is re-run *in place*: the trigger names
   that run's id, Airflow answers that it exists and, with ``reset_dag_run=True``, clears it, so the
   red run turns green with its original data interval;
 - adjacent gaps no run tried (the DAG was paused, or a run never started) become one new run
-  ``repair__<start>__<end>`` whose ``conf`` carries ``window_start``/``window_end`` (a window longer
-  than the channel's ``orders.report_window_days`` goes through the orders report).
+  ``repair__<seller>__<start>__<end>`` whose ``conf`` carries ``window_start``/``window_end`` (at most
+  ``MAX_NEW_RUN_WINDOW``; a window longer than the channel's ``orders.report_window_days`` goes
+  through the orders report);
+- an outage with more than ``MAX_IN_PLACE_RERUNS`` failed runs is imported as such windows too
+  (thousands of in-place re-runs would cost hours of scheduling): its failed runs stay red in the
+  grid, ``mip.order_intervals`` shows the hours imported by the repair's runs.
 
-``verify`` then looks again and fails, naming them, if gaps remain.
+A previous seller's hours are re-run only when its authorization (kept at the switch, or renewed by
+``mip credentials reset --previous-seller``) works: one getMarketplaceParticipations call tells.
+Otherwise they are not re-run and stay failed: their runs' ``mip.order_intervals.error`` gets the
+recovery, and ``verify`` fails naming them. ``verify`` looks again at every gap and fails, naming
+them, while any remains.
 """
 
 from __future__ import annotations
@@ -21,91 +31,142 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, task
 
 from mip.airflow.common import DEFAULT_ARGS, START_DATE
 from mip.config import Account, Topology
 
-LOOKBACK_DAYS = 7
 MAX_NEW_RUN_WINDOW = timedelta(days=31)
+MAX_IN_PLACE_RERUNS = 48
 WAIT_POKE_SECONDS = 30
+LISTED = 20
 
 
-def _gaps(account_id: str, lookback_days: float) -> list[Any]:
-    from datetime import UTC, datetime
-
+def _account_gaps(account: Account) -> tuple[str, list[Any]]:
+    """(the account's Seller ID now, the gaps of all its channels for every seller they had)."""
     from mip.airflow.db import mip_db
+    from mip.airflow.hooks.sp_api import SpApiHook
     from mip.config import load_topology
     from mip.orders import intervals
+    from mip.orders.sellers import seller_periods
 
-    topology = load_topology()
-    since = datetime.now(UTC) - timedelta(days=lookback_days)
+    current = SpApiHook(account.connection_id, account.id).credentials().seller_id
     found = []
     with mip_db() as conn:
-        for channel in sorted(topology.channels, key=lambda c: c.id):
-            if channel.account == account_id:
-                found.extend(intervals.gaps(conn, channel.id, channel.orders.schedule, since))
-    return found
+        periods = seller_periods(conn, account.id, current)
+        for channel in sorted(load_topology().channels, key=lambda c: c.id):
+            if channel.account == account.id:
+                found.extend(intervals.gaps(conn, channel.id, channel.orders.schedule, periods))
+    return current, found
+
+
+def _listed(gaps: list[Any]) -> str:
+    shown = "; ".join(g.describe() for g in gaps[:LISTED])
+    return f"{len(gaps)} order interval(s): {shown}" + (" ..." if len(gaps) > LISTED else "")
+
+
+def _authorization_problem(account: Account, seller_id: str, country: str) -> str | None:
+    """Why the stored authorization of a previous seller cannot read its hours (None: it works)."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from sp_api.api import Sellers
+
+    from mip.airflow.hooks.sp_api import seller_gateway
+
+    try:
+        with seller_gateway(account, seller_id) as gateway:
+            gateway.call(
+                "getMarketplaceParticipations",
+                lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+                country=country,
+            )
+    except AirflowFailException as exc:
+        return str(exc)
+    return None
+
+
+def _record_blocked(gaps: list[Any], advice: str) -> None:
+    """The runs that tried a blocked previous seller's hours stay failed, with the recovery as their error."""
+    from mip.airflow.db import mip_db
+    from mip.orders import intervals
+
+    with mip_db() as conn:
+        for gap in gaps:
+            if gap.run_id:
+                intervals.record_failure(conn, gap.channel_id, gap.run_id, advice)
+
+
+def _trigger(gap: Any) -> dict[str, Any]:
+    from mip.airflow.factories import dag_id
+
+    if gap.run_id:
+        print(f"{gap.describe()} of {gap.seller_id}: {gap.status} in run {gap.run_id}: clearing it")
+        return {
+            "trigger_dag_id": dag_id("orders", gap.channel_id),
+            "trigger_run_id": gap.run_id,
+            "logical_date": gap.logical_date.isoformat() if gap.logical_date else None,
+            "conf": {},
+        }
+    run_id = f"repair__{gap.seller_id}__{gap.start:%Y-%m-%dT%H:%M}__{gap.end:%Y-%m-%dT%H:%M}"
+    print(f"{gap.describe()} of {gap.seller_id}: never imported: new run {run_id}")
+    return {
+        "trigger_dag_id": dag_id("orders", gap.channel_id),
+        "trigger_run_id": run_id,
+        "logical_date": None,
+        "conf": {"window_start": gap.start.isoformat(), "window_end": gap.end.isoformat()},
+    }
 
 
 @task(task_id="find_gaps")
 def find_gaps(account_id: str) -> list[dict[str, Any]]:
-    """The order intervals of the account's channels not imported since the lookback -> trigger kwargs."""
-    from airflow.sdk import get_current_context
-
-    from mip.airflow.factories import dag_id
+    """Every order interval of the account's channels its seller has not imported -> trigger kwargs."""
+    from mip.config import load_topology
     from mip.orders import intervals
+    from mip.orders.sellers import recovery_advice
 
-    lookback = float(get_current_context()["params"]["lookback_days"])
-    plan = intervals.repair_plan(_gaps(account_id, lookback), MAX_NEW_RUN_WINDOW)
-    triggers = []
-    for gap in plan:
-        if gap.run_id:
-            print(
-                f"{gap.channel_id}: [{gap.start.isoformat()}, {gap.end.isoformat()}) {gap.status} in run "
-                f"{gap.run_id}: clearing it"
-            )
-            triggers.append(
-                {
-                    "trigger_dag_id": dag_id("orders", gap.channel_id),
-                    "trigger_run_id": gap.run_id,
-                    "logical_date": gap.logical_date.isoformat() if gap.logical_date else None,
-                    "conf": {},
-                }
-            )
-        else:
-            run_id = f"repair__{gap.start:%Y-%m-%dT%H:%M}__{gap.end:%Y-%m-%dT%H:%M}"
-            print(
-                f"{gap.channel_id}: [{gap.start.isoformat()}, {gap.end.isoformat()}) never imported: new run {run_id}"
-            )
-            triggers.append(
-                {
-                    "trigger_dag_id": dag_id("orders", gap.channel_id),
-                    "trigger_run_id": run_id,
-                    "logical_date": None,
-                    "conf": {"window_start": gap.start.isoformat(), "window_end": gap.end.isoformat()},
-                }
-            )
+    topology = load_topology()
+    account = topology.account(account_id)
+    country = next(c.country for c in sorted(topology.channels, key=lambda c: c.id) if c.account == account_id)
+    current, found = _account_gaps(account)
+    runnable = [g for g in found if g.seller_id == current]
+    for seller in sorted({g.seller_id for g in found} - {current}):
+        own = [g for g in found if g.seller_id == seller]
+        problem = _authorization_problem(account, seller, country)
+        if problem is None:
+            print(f"previous Seller ID {seller}: its stored authorization works, re-running its {len(own)} gap(s)")
+            runnable += own
+            continue
+        advice = recovery_advice(account_id, seller, current, _listed(own))
+        print(f"WARNING {advice}. Its stored authorization: {problem}")
+        _record_blocked(own, advice)
+    triggers = [_trigger(g) for g in intervals.repair_plan(runnable, MAX_NEW_RUN_WINDOW, MAX_IN_PLACE_RERUNS)]
     print(f"{len(triggers)} run(s) to repair for account {account_id}")
     return triggers
 
 
 @task(task_id="verify", trigger_rule="all_done", retries=1)
 def verify(account_id: str) -> dict[str, Any]:
-    """Fail, naming them, when intervals are still not imported after the re-runs."""
-    from airflow.sdk import get_current_context
+    """Fail, naming them, while any order interval of the account is not imported by the seller owning it."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    lookback = float(get_current_context()["params"]["lookback_days"])
-    remaining = _gaps(account_id, lookback)
-    if remaining:
-        listed = "; ".join(f"{g.channel_id} [{g.start.isoformat()}, {g.end.isoformat()})" for g in remaining[:20])
-        raise AirflowFailException(
-            f"{len(remaining)} order interval(s) of account {account_id} are still not imported: {listed}. "
-            "See the failed mip_orders__<channel> runs (mip.order_intervals.error); once fixed, re-run this DAG"
+    from mip.config import load_topology
+    from mip.orders.sellers import recovery_advice
+
+    current, remaining = _account_gaps(load_topology().account(account_id))
+    if not remaining:
+        print(f"every order interval of account {account_id} since its channels' first run is imported")
+        return {"remaining": 0}
+    problems = []
+    own = [g for g in remaining if g.seller_id == current]
+    if own:
+        problems.append(
+            f"{_listed(own)} of account {account_id} (Seller ID {current}) are still not imported. See the failed "
+            "mip_orders__<channel> runs (mip.order_intervals.error); once fixed, re-run this DAG"
         )
-    print(f"every order interval of account {account_id} since the lookback is imported")
-    return {"remaining": 0}
+    for seller in sorted({g.seller_id for g in remaining} - {current}):
+        problems.append(
+            recovery_advice(account_id, seller, current, _listed([g for g in remaining if g.seller_id == seller]))
+        )
+    raise AirflowFailException(" | ".join(problems))
 
 
 def build(topology: Topology, account: Account) -> DAG:
@@ -125,20 +186,14 @@ def build(topology: Topology, account: Account) -> DAG:
         doc_md=(
             f"### Repair after a credential reset — account `{account.id}`\n\n"
             f"Runs when the credentials of `{account.id}` are reset (Asset "
-            f"`mip://accounts/{account.id}/credentials`) or by hand. Finds, in `mip.order_intervals`, the "
-            f"order intervals of channels {', '.join(f'`{c}`' for c in channels)} not imported since "
-            "`lookback_days` and re-runs them: failed runs are cleared and run again in place (they turn "
-            "green), intervals no run tried get a new run with `window_start`/`window_end`. `verify` fails "
-            "if gaps remain."
+            f"`mip://accounts/{account.id}/credentials`) or by hand. Finds, in `mip.order_intervals`, every "
+            f"order interval of channels {', '.join(f'`{c}`' for c in channels)} since their first run that the "
+            "seller owning it has not imported, and re-runs it: failed runs are cleared and run again in place "
+            "(they turn green), intervals no run tried get a new run with `window_start`/`window_end` (long "
+            "outages: windows of up to 31 days, through the orders report). Hours of a previous Seller ID are "
+            "re-run only with that seller's authorization. `verify` fails while gaps remain, naming them and "
+            "the fix."
         ),
-        params={
-            "lookback_days": Param(
-                LOOKBACK_DAYS,
-                type="number",
-                minimum=0,
-                description="How far back to look for intervals that were not imported.",
-            ),
-        },
     ) as dag:
         triggers = find_gaps(account.id)
         rerun = TriggerDagRunOperator.partial(
