@@ -10,8 +10,8 @@ TriggerDagRunOperator mapped over them, deferrable) re-runs each:
   that run's id, Airflow answers that it exists and, with ``reset_dag_run=True``, clears it, so the
   red run turns green with its original data interval;
 - adjacent gaps no run tried (the DAG was paused, or a run never started) become one new run
-  ``repair__<start>__<end>`` whose ``conf`` carries ``window_start``/``window_end`` (a window longer
-  than the channel's ``orders.report_window_days`` goes through the orders report).
+  ``repair__<start>__<end>`` whose ``conf`` carries ``window_start``/``window_end`` (a window
+  with many orders goes through the orders report: mip.orders.cost).
 
 ``verify`` then looks again and fails, naming them, if gaps remain.
 """
