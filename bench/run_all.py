@@ -101,16 +101,23 @@ def orders_rows(f: dict[str, Any], command: str) -> list[Row]:
     rows = []
     if "import" in f:
         imp = f["import"]
-        for method, label in (("api", "by paging getOrders + getOrderItems"), ("report", "by the orders report")):
-            m = imp[method]
+        labels = {
+            "api": "by paging getOrders + getOrderItems",
+            "report": "by the orders report",
+            "cheaper": "by the path the import chooses",
+        }
+        for path, label in labels.items():
+            m = imp[path]
             calls = " + ".join(f"{_n(n)} {op}" for op, n in m["calls"].items() if n)
             floor = f" (usage plans' floor {m['plan_floor_hours']:.2f} h)" if m["plan_floor_hours"] else ""
+            chosen = path != "cheaper" or m["method"] == "report"
             rows.append(
                 Row(
-                    f"{_n(imp['orders'])} orders {label}: calls, usage-plan time",
-                    f"{calls}, {m['throttled']} x 429; {m['usage_plan_hours']:.2f} h of Amazon time{floor}",
-                    "",
-                    None,
+                    f"{_n(imp['orders'])} orders in 1 day {label}: calls, Amazon-bound and local time",
+                    f"{m['method']}: {calls}, {m['throttled']} x 429; {m['usage_plan_hours']:.2f} h on Amazon's "
+                    f"clock{floor}, local {m['local_seconds']:.1f} s",
+                    "the report (the cheaper path)" if path == "cheaper" else "",
+                    m["throttled"] == 0 and chosen if path == "cheaper" else None,
                     command,
                 )
             )

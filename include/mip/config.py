@@ -81,8 +81,11 @@ class Account(Strict):
 class OrderSettings(Strict):
     # Evenly spaced cron: a run imports the period ending at its logical date (mip.orders.schedule).
     schedule: str = "@hourly"
-    # A data interval longer than this is imported through the orders report instead of paging.
-    report_window_days: float = Field(default=2, gt=0)
+    # How a run reads its window: "cheaper" estimates both paths from the first getOrders page
+    # (mip.orders.cost); "api" always pages getOrders + getOrderItems; "report" always uses the report.
+    path: Literal["cheaper", "api", "report"] = "cheaper"
+    # Amazon's usual processing time of an orders report, in minutes (the report path's cost)
+    report_minutes: float = Field(default=10, ge=0)
 
     @field_validator("schedule")
     @classmethod

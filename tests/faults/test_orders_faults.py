@@ -76,10 +76,10 @@ def test_a_truncated_report_is_refused_whole_and_the_rerun_imports_every_order(
 ):
     sandbox = connected
     window_end = utc_hour(30)
-    window_start = window_end - timedelta(days=3)  # longer than report_window_days: the report path
+    window_start = window_end - timedelta(days=3)
     ids = set(generate(sandbox, 40, window_start.timestamp(), window_end.timestamp() - 3600))
     monkeypatch.setattr(dagbag.get_dag("mip_orders__it").get_task("wait_report"), "poke_interval", 1.0)
-    conf = {"window_start": window_start.isoformat(), "window_end": window_end.isoformat()}
+    conf = {"window_start": window_start.isoformat(), "window_end": window_end.isoformat(), "path": "report"}
     logical_date = utc_hour(26)
 
     sandbox.set_faults(truncated_reports=True)

@@ -43,7 +43,7 @@ def test_every_channel_has_an_order_dag_with_the_import_steps(dagbag):
         assert [t.task_id for t in dag.topological_sort()] == STEPS
         assert dag.get_task("extract").pool == "sp_api__demo" and dag.get_task("items").pool == "sp_api__demo"
         assert [a.uri for a in dag.get_task("load").outlets] == [f"mip://orders/{channel}"]
-        assert set(dag.params) == {"window_start", "window_end"}
+        assert set(dag.params) == {"window_start", "window_end", "path"}
     assert "mip_repair__demo" in dagbag.dag_ids
 
 
@@ -92,7 +92,9 @@ def test_a_scheduled_interval_is_imported_recorded_and_announced(run_dag, dag_sa
     assert events == 1
 
 
-def test_a_long_window_goes_through_the_orders_report(run_dag, dagbag, dag_sandbox, clean_orders, monkeypatch):
+def test_the_path_param_sends_a_window_through_the_orders_report(
+    run_dag, dagbag, dag_sandbox, clean_orders, monkeypatch
+):
     db = clean_orders
     use_sandbox_connection(monkeypatch, dag_sandbox)
     window_end = hour(30)
@@ -102,7 +104,7 @@ def test_a_long_window_goes_through_the_orders_report(run_dag, dagbag, dag_sandb
     dag_run = run_dag(
         "mip_orders__fr",
         logical_date=hour(5),
-        conf={"window_start": window_start.isoformat(), "window_end": window_end.isoformat()},
+        conf={"window_start": window_start.isoformat(), "window_end": window_end.isoformat(), "path": "report"},
     )
     assert str(dag_run.state) == "success", task_states(dag_run)
     method, covered = db.execute(

@@ -59,6 +59,16 @@ class RateBudget:
             raise BudgetExhausted(operation, -tokens / rate)
         return self._wait_for_token(operation, deficit=-tokens, rate=rate)
 
+    def ready(self, operation: str) -> bool:
+        """True when a call of ``operation`` could be sent now without waiting (nothing is reserved)."""
+        row = self.conn.execute(
+            "SELECT LEAST(GREATEST(burst - 1, 1)::float8,"
+            " tokens + rate * EXTRACT(EPOCH FROM clock_timestamp() - updated_at)) FROM mip.rate_budget"
+            " WHERE seller_id = %s AND operation = %s",
+            (self.seller_id, operation),
+        ).fetchone()
+        return row is None or row[0] >= 1
+
     def _wait_for_token(self, operation: str, deficit: float, rate: float) -> float:
         """Sleep until ``deficit`` tokens have refilled, following rate changes while asleep (the first
         reservations of a run are booked at the usage plan's rate until Amazon's header corrects it)."""

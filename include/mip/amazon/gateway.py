@@ -63,6 +63,9 @@ class SpApiGateway:
         self._clients: dict[tuple[type, str], Any] = {}
         self.calls = 0
         self.retries = 0
+        # wall seconds waited for Amazon's usage plans (rate budget, back-off after 429/5xx), and in requests
+        self.waited_seconds = 0.0
+        self.request_seconds = 0.0
 
     @property
     def account(self) -> str:
@@ -87,6 +90,10 @@ class SpApiGateway:
             self._clients[key] = instance
         return self._clients[key]
 
+    def ready(self, operation: str) -> bool:
+        """True when a call of ``operation`` would not wait for the rate budget."""
+        return self.budget is None or self.budget.ready(operation)
+
     def call(self, operation: str, request: Callable[[], Any], *, country: str | None = None) -> Any:
         """Run ``request`` (one SP-API call of ``operation``) under the budget, with retries."""
         started = time.monotonic()
@@ -95,13 +102,15 @@ class SpApiGateway:
         while True:
             if self.budget is not None:
                 try:
-                    self.budget.acquire(operation)
+                    self.waited_seconds += self.budget.acquire(operation)
                 except BudgetExhausted as exc:
                     raise errors.Throttled(self.account, operation, str(exc)) from None
             self.calls += 1
+            sent = time.monotonic()
             try:
                 response = request()
             except Exception as exc:  # classified below: re-raised, retried or mapped, never swallowed
+                self.request_seconds += time.monotonic() - sent
                 if self.budget is not None:
                     self.budget.observe(operation, getattr(exc, "headers", None))
                 outcome = self._classify(exc, operation, country, token_refreshed)
@@ -121,7 +130,9 @@ class SpApiGateway:
                     "%s for account %s: %s; retry %d in %.1f s", operation, self.account, outcome.reason, attempt, delay
                 )
                 time.sleep(delay)
+                self.waited_seconds += delay
                 continue
+            self.request_seconds += time.monotonic() - sent
             if self.budget is not None:
                 self.budget.observe(operation, getattr(response, "headers", None))
             return response

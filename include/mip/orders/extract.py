@@ -17,7 +17,7 @@ import psycopg
 from mip.amazon import reports
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
-from mip.orders import normalise, stage
+from mip.orders import cost, intervals, normalise, stage
 from mip.orders.window import Window
 
 log = logging.getLogger(__name__)
@@ -61,69 +61,149 @@ def _orders_client(gateway: SpApiGateway, country: str):
     return gateway.client(Orders, country)
 
 
-def page_orders(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, window: Window) -> int:
-    """getOrders for the window, every NextToken page; pages -> order_pages, orders -> stage_orders."""
+@dataclass(frozen=True)
+class Page:
+    seq: int
+    orders: int  # staged from this page
+    next_token: str | None
+    last_update: datetime | None  # the newest LastUpdateDate on the page
+
+
+def read_page(
+    conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, window: Window, previous: Page | None
+) -> Page:
+    """One getOrders page (the window's first, or the one after ``previous``) -> order_pages, stage_orders."""
     client = _orders_client(gateway, run.country)
-    params: dict = {
-        "MarketplaceIds": [run.marketplace_id],
-        "LastUpdatedAfter": amazon_time(window.start),
-        "LastUpdatedBefore": amazon_time(window.before),
-        "MaxResultsPerPage": PAGE_SIZE,
-    }
-    seq, staged = 0, 0
+    if previous is None:
+        request: dict = {
+            "MarketplaceIds": [run.marketplace_id],
+            "LastUpdatedAfter": amazon_time(window.start),
+            "LastUpdatedBefore": amazon_time(window.before),
+            "MaxResultsPerPage": PAGE_SIZE,
+        }
+    else:
+        request = {"MarketplaceIds": [run.marketplace_id], "NextToken": previous.next_token}
+    seq = 1 if previous is None else previous.seq + 1
+    response = gateway.call("getOrders", lambda: client.get_orders(**request), country=run.country)
+    payload = response.payload or {}
+    stage.save_page(conn, run, "orders", seq, request, payload=payload)
+    orders = [normalise.api_order(o, run.channel_id, run.marketplace_id) for o in payload.get("Orders", [])]
+    staged = stage.stage_orders(conn, run, "api", orders)
+    # an order Amazon changed while the run paged comes back newer: its lines must be fetched again
+    stage.forget_stale_items(conn, run.channel_id, run.run_id)
+    stage.mark_unchanged(conn, run.channel_id, run.run_id)
+    newest = max((o.last_update_date for o in orders), default=None)
+    return Page(seq, staged, payload.get("NextToken"), newest)
+
+
+def page_orders(
+    conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, window: Window, first: Page | None = None
+) -> tuple[int, int]:
+    """Every getOrders page of the window (after ``first`` when it was read already), fetching order
+    items while getOrders waits for its next token: the two operations have usage plans of their
+    own, so the import takes as long as the slower of them, not their sum.
+
+    Returns (orders staged, orders whose items were fetched); the items step fetches the rest.
+    """
+    page = first or read_page(conn, gateway, run, window, None)
+    staged, fetched = page.orders, 0
+    while page.next_token:
+        for order_id, raw in _orders_without_items(conn, run):
+            if gateway.ready("getOrders"):
+                break
+            _fetch_order_items(conn, gateway, run, order_id, raw)
+            fetched += 1
+        conn.commit()
+        page = read_page(conn, gateway, run, window, page)
+        staged += page.orders
+    return staged, fetched
+
+
+def _orders_without_items(conn: psycopg.Connection, run: RunKey) -> list[tuple[str, dict]]:
+    return conn.execute(
+        "SELECT amazon_order_id, raw FROM mip.stage_orders WHERE channel_id = %s AND run_id = %s AND source = 'api' "
+        "AND changed AND NOT items_fetched ORDER BY last_update_date, amazon_order_id",
+        (run.channel_id, run.run_id),
+    ).fetchall()
+
+
+def _fetch_order_items(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, order_id: str, raw: dict) -> int:
+    """getOrderItems (every page) of one order -> order_pages, stage_order_items; returns lines staged."""
+    client = _orders_client(gateway, run.country)
+    order = normalise.api_order(raw, run.channel_id, run.marketplace_id)
+    seq = stage.next_seq(conn, run.channel_id, run.run_id, "items")
+    lines: list[dict] = []
+    request: dict = {}
     while True:
-        seq += 1
-        request = dict(params)
-        response = gateway.call("getOrders", lambda r=request: client.get_orders(**r), country=run.country)
+        response = gateway.call(
+            "getOrderItems", lambda r=request: client.get_order_items(order_id, **r), country=run.country
+        )
         payload = response.payload or {}
-        stage.save_page(conn, run, "orders", seq, request, payload=payload)
-        orders = [normalise.api_order(o, run.channel_id, run.marketplace_id) for o in payload.get("Orders", [])]
-        staged += stage.stage_orders(conn, run, "api", orders)
-        token = payload.get("NextToken")
-        if not token:
-            return staged
-        params = {"MarketplaceIds": [run.marketplace_id], "NextToken": token}
+        stage.save_page(conn, run, "items", seq, {"orderId": order_id, **request}, payload=payload)
+        seq += 1
+        lines.extend(payload.get("OrderItems", []))
+        if not payload.get("NextToken"):
+            break
+        request = {"NextToken": payload["NextToken"]}
+    staged = stage.stage_items(conn, run, normalise.api_items(order, lines))
+    conn.execute(
+        "UPDATE mip.stage_orders SET items_fetched = true WHERE channel_id = %s AND run_id = %s "
+        "AND amazon_order_id = %s",
+        (run.channel_id, run.run_id, order_id),
+    )
+    return staged
 
 
 def fetch_items(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey) -> tuple[int, int]:
     """getOrderItems (every page) for the run's changed API orders whose items are not fetched yet.
 
-    Returns (orders fetched, items staged).
+    Commits every ``ITEMS_COMMIT_EVERY`` orders (an order's lines and its flag in one commit), so a
+    retried task goes on where the previous attempt stopped. Returns (orders fetched, items staged).
     """
-    client = _orders_client(gateway, run.country)
-    pending = conn.execute(
-        "SELECT amazon_order_id, raw FROM mip.stage_orders WHERE channel_id = %s AND run_id = %s AND source = 'api' "
-        "AND changed AND NOT items_fetched ORDER BY last_update_date, amazon_order_id",
-        (run.channel_id, run.run_id),
-    ).fetchall()
-    seq = stage.next_seq(conn, run.channel_id, run.run_id, "items")
     fetched = items_staged = 0
-    for order_id, raw in pending:
-        order = normalise.api_order(raw, run.channel_id, run.marketplace_id)
-        lines: list[dict] = []
-        request: dict = {}
-        while True:
-            response = gateway.call(
-                "getOrderItems", lambda o=order_id, r=request: client.get_order_items(o, **r), country=run.country
-            )
-            payload = response.payload or {}
-            stage.save_page(conn, run, "items", seq, {"orderId": order_id, **request}, payload=payload)
-            seq += 1
-            lines.extend(payload.get("OrderItems", []))
-            if not payload.get("NextToken"):
-                break
-            request = {"NextToken": payload["NextToken"]}
-        # an attempt interrupted after staging some lines of this order left nothing: commits are per order
-        items_staged += stage.stage_items(conn, run, normalise.api_items(order, lines))
-        conn.execute(
-            "UPDATE mip.stage_orders SET items_fetched = true WHERE channel_id = %s AND run_id = %s "
-            "AND amazon_order_id = %s",
-            (run.channel_id, run.run_id, order_id),
-        )
+    for order_id, raw in _orders_without_items(conn, run):
+        items_staged += _fetch_order_items(conn, gateway, run, order_id, raw)
         fetched += 1
         if fetched % ITEMS_COMMIT_EVERY == 0:
             conn.commit()
+    stage.analyze(conn)  # the gate joins the stage tables the planner may still believe empty
     return fetched, items_staged
+
+
+def start(
+    conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, window: Window, path: str, report_minutes: float
+) -> dict:
+    """The extract step: choose the path (``cheaper``, ``api`` or ``report``) and take it.
+
+    ``cheaper`` reads the first getOrders page and estimates both paths' cost under the usage plans
+    (mip.orders.cost): paging goes on from that page, items fetched alongside; the report path drops
+    what the page staged (the report brings those orders with their lines) and requests the report.
+    The interval's method and report id are recorded either way.
+    """
+    summary: dict = {}
+    if path != "report":
+        first = read_page(conn, gateway, run, window, None)
+        if path == "cheaper":
+            guess = cost.estimate(
+                first.orders,
+                first.next_token is not None,
+                window.start,
+                window.before,
+                first.last_update,
+                report_minutes,
+            )
+            summary["estimate"] = guess.describe()
+            log.info("%s", summary["estimate"])
+            path = guess.cheaper
+        if path == "api":
+            staged, fetched = page_orders(conn, gateway, run, window, first)
+            intervals.update(conn, run.channel_id, run.run_id, method="api")
+            unchanged = stage.mark_unchanged(conn, run.channel_id, run.run_id)
+            return {**summary, "method": "api", "orders": staged, "unchanged": unchanged, "items_fetched": fetched}
+        stage.clear_run(conn, run.channel_id, run.run_id, kinds=("orders",))
+    report_id = request_report(gateway, run, window)
+    intervals.update(conn, run.channel_id, run.run_id, method="report", report_id=report_id)
+    return {**summary, "method": "report", "report_id": report_id}
 
 
 def request_report(gateway: SpApiGateway, run: RunKey, window: Window) -> str:

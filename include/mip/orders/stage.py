@@ -111,6 +111,25 @@ def stage_items(conn: psycopg.Connection, run: RunKey, items: Iterable[Item]) ->
     return copy_rows(conn, "mip.stage_order_items", STAGE_ITEM_COLUMNS, rows)
 
 
+def forget_stale_items(conn: psycopg.Connection, channel_id: str, run_id: str) -> int:
+    """Lines staged for an older copy of an order the run has since seen newer: deleted, and the order
+    marked for a new getOrderItems. Returns how many orders need their lines again."""
+    stale = conn.execute(
+        "DELETE FROM mip.stage_order_items i USING mip.stage_orders s WHERE s.channel_id = %s AND s.run_id = %s "
+        "AND i.channel_id = s.channel_id AND i.run_id = s.run_id AND i.amazon_order_id = s.amazon_order_id "
+        "AND i.last_update_date < s.last_update_date RETURNING i.amazon_order_id",
+        (channel_id, run_id),
+    ).fetchall()
+    orders = sorted({row[0] for row in stale})
+    if orders:
+        conn.execute(
+            "UPDATE mip.stage_orders SET items_fetched = false WHERE channel_id = %s AND run_id = %s "
+            "AND amazon_order_id = ANY(%s)",
+            (channel_id, run_id, orders),
+        )
+    return len(orders)
+
+
 def analyze(conn: psycopg.Connection) -> None:
     """Fresh planner statistics after staging: a run adds thousands of rows to tables the planner may
     still believe empty, and a nested loop over both stage tables then takes minutes instead of ms."""

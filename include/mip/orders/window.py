@@ -2,8 +2,8 @@
 
 A run imports the orders Amazon *updated* in [start, end): LastUpdatedAfter = start,
 LastUpdatedBefore = min(end, now - 2 minutes) (Amazon refuses a LastUpdatedBefore later than two
-minutes ago). Windows longer than the channel's ``orders.report_window_days`` use the orders report
-instead of paging (backfills, repairs of long outages).
+minutes ago). Which path reads the window (paging or the orders report) is chosen by cost:
+``mip.orders.cost``.
 """
 
 from __future__ import annotations
@@ -28,13 +28,6 @@ class Window:
     def complete(self) -> bool:
         """True when the whole window was closed when it was imported."""
         return self.before >= self.end
-
-    @property
-    def days(self) -> float:
-        return (self.end - self.start).total_seconds() / 86400
-
-    def method(self, report_window_days: float) -> str:
-        return "report" if self.days > report_window_days else "api"
 
 
 def parse_instant(value: str | datetime, name: str) -> datetime:

@@ -3,11 +3,14 @@
 check_channel -> wait_until_closed -> extract -> wait_report -> download_report -> items -> gate
 -> load -> record_interval. Each step reads and writes Postgres tables keyed by the run
 (``mip.order_pages``, ``mip.stage_orders``, ``mip.stage_order_items``, ``mip.order_intervals``);
-only small summaries go through XCom. Windows longer than ``orders.report_window_days`` are
-imported from the orders report (extract requests it, wait_report polls it in reschedule mode,
-download_report stages it); shorter ones by paging getOrders plus getOrderItems (the report steps
-return at once). Every run records its window in ``mip.order_intervals`` (started -> imported or
-failed), which the repair DAG reads to find the gaps.
+only small summaries go through XCom. extract reads the first getOrders page and estimates both
+paths under Amazon's usage plans (``mip.orders.cost``): the cheaper one goes on. Paging reads the
+rest of the pages, fetching order items while getOrders waits for its next token (items fetches
+what is left; the report steps return at once); the report path requests the orders report
+(wait_report polls it in reschedule mode, download_report stages it). The channel's
+``orders.path`` or the run's ``path`` Param can force either path. Every run records its window
+in ``mip.order_intervals`` (started -> imported or failed), which the repair DAG reads to find the
+gaps.
 
 Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
 @hourly), whether scheduled, backfilled or manual (``CronTriggerTimetable`` with ``interval`` = the
@@ -45,6 +48,10 @@ def orders_asset(channel_id: str) -> Asset:
 def _params_window(context: Any) -> tuple[Any, Any]:
     params = context["params"]
     return params.get("window_start"), params.get("window_end")
+
+
+def _params_path(context: Any) -> str | None:
+    return context["params"].get("path")
 
 
 class WaitUntilClosed(BaseOperator):
@@ -175,7 +182,7 @@ def extract(channel_id: str) -> dict[str, Any]:
         window = resolve(*_params_window(context), context.get("data_interval_start"), context.get("data_interval_end"))
     except WindowError as exc:
         raise AirflowFailException(str(exc)) from None
-    method = window.method(channel.orders.report_window_days)
+    path = _params_path(context) or channel.orders.path
     logical_date = context["dag_run"].logical_date
     with mip_db() as conn:
         current = _current_seller(account)
@@ -183,6 +190,7 @@ def extract(channel_id: str) -> dict[str, Any]:
         run = RunKey(channel, context["run_id"], seller)
         stage.prune(conn, channel_id)
         stage.clear_run(conn, channel_id, run.run_id, kinds=("orders", "items", "report"))
+        method = "report" if path == "report" else "api"  # recorded again once the path is chosen
         intervals.record_start(
             conn,
             channel_id,
@@ -196,19 +204,13 @@ def extract(channel_id: str) -> dict[str, Any]:
         )
     print(
         f"channel {channel_id} ({channel.country}, {run.marketplace_id}), Seller ID {seller}: orders updated in "
-        f"[{window.start.isoformat()}, {window.before.isoformat()}] by {method}"
+        f"[{window.start.isoformat()}, {window.before.isoformat()}], path {path}"
         + ("" if window.complete else f" (the window ends {window.end.isoformat()}: covered up to now - 2 min)")
     )
     with _gateway(channel, run) as gateway, mip_db() as conn:
-        if method == "api":
-            staged = amazon.page_orders(conn, gateway, run, window)
-            unchanged = stage.mark_unchanged(conn, channel_id, run.run_id)
-            print(f"{staged:,} orders in {gateway.calls} getOrders pages; {unchanged:,} already stored at that version")
-            return {"method": method, "orders": staged, "unchanged": unchanged}
-        report_id = amazon.request_report(gateway, run, window)
-        intervals.update(conn, channel_id, run.run_id, report_id=report_id)
-        print(f"requested report {report_id} ({amazon.normalise.REPORT_TYPE})")
-        return {"method": method, "report_id": report_id}
+        summary = amazon.start(conn, gateway, run, window, path, channel.orders.report_minutes)
+    print(f"extract: {summary}")
+    return summary
 
 
 @task.sensor(
@@ -388,8 +390,8 @@ def build(topology: Topology, channel: Channel) -> DAG:
         title="Order import",
         what=(
             f"Imports the orders Amazon updated in each data interval (schedule `{channel.orders.schedule}`) "
-            "into `mip.orders` / `mip.order_items`: getOrders pages + getOrderItems, or the orders report for "
-            f"windows longer than {channel.orders.report_window_days:g} days. Raw pages: `mip.order_pages`; "
+            "into `mip.orders` / `mip.order_items`: getOrders pages + getOrderItems, or the orders report when "
+            "the first page shows that the report is faster under Amazon's usage plans. Raw pages: `mip.order_pages`; "
             "rejected orders: `mip.rejected_rows`; imported windows: `mip.order_intervals`. Manual runs may give "
             "`window_start`/`window_end`; backfills: `airflow backfill create --dag-id ...` (README, 'Orders')."
         ),
@@ -401,6 +403,13 @@ def build(topology: Topology, channel: Channel) -> DAG:
                 "import instead of the data interval (give window_end too).",
             ),
             "window_end": Param(None, type=["null", "string"], description="ISO 8601 end (exclusive) of the window."),
+            "path": Param(
+                None,
+                type=["null", "string"],
+                enum=[None, "cheaper", "api", "report"],
+                description="How to read the window: cheaper (estimated from the first getOrders page), api "
+                "(getOrders + getOrderItems) or report (the orders report). Empty: the channel's orders.path.",
+            ),
         },
     ) as dag:
         wait = WaitUntilClosed(task_id="wait_until_closed")

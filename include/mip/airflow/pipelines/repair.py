@@ -13,8 +13,8 @@ re-runs each:
   red run turns green with its original data interval;
 - adjacent gaps no run tried (the DAG was paused, or a run never started) become one new run
   ``repair__<seller>__<start>__<end>`` whose ``conf`` carries ``window_start``/``window_end`` (at most
-  ``MAX_NEW_RUN_WINDOW``; a window longer than the channel's ``orders.report_window_days`` goes
-  through the orders report);
+  ``MAX_NEW_RUN_WINDOW``; a window with many orders goes through the orders report:
+  mip.orders.cost);
 - an outage with more than ``MAX_IN_PLACE_RERUNS`` failed runs is imported as such windows too
   (thousands of in-place re-runs would cost hours of scheduling): its failed runs stay red in the
   grid, ``mip.order_intervals`` shows the hours imported by the repair's runs.
