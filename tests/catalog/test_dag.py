@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from mip.airflow.pipelines.catalog_sync import CATALOG_ASSET, DAG_ID
 from sandbox import catalog
-from tests.dags.conftest import task_states
+from tests.dags.conftest import skip_reason, task_states
 
 
 def asset_events() -> list[tuple[str, dict]]:
@@ -58,6 +58,7 @@ def test_a_run_loads_the_drop_and_emits_the_asset_only_when_the_catalog_changed(
     again = run_dag(DAG_ID, logical_date=datetime(2026, 11, 2, 11, tzinfo=UTC), conf={"supplier_dir": str(folder)})
     assert str(again.state) == "success", task_states(again)
     assert task_states(again)["publish_catalog_version"] == "skipped"
+    assert "the catalog did not change" in skip_reason(again, "publish_catalog_version")
     assert len(asset_events()) == before + 1
 
     catalog.mutate(folder, fraction=0.02, seed=3)

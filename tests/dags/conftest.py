@@ -30,3 +30,23 @@ def run_dag(dagbag):
 
 def task_states(dag_run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def skip_reason(dag_run, task_id: str) -> str | None:
+    """Why a task skipped, as the grid shows it (the task's XCom ``skipped_because``)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from mip.airflow.common import SKIP_REASON_KEY
+
+    with create_session() as session:
+        value = session.scalar(
+            select(XComModel.value).where(
+                XComModel.dag_id == dag_run.dag_id,
+                XComModel.run_id == dag_run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == SKIP_REASON_KEY,
+            )
+        )
+    return None if value is None else str(value)

@@ -243,3 +243,45 @@ def test_application_credentials_are_kept_server_side(airflow_server):
     assert connection_extra("amazon_sp_api_mp_inactive") == before  # blank fields keep the stored values
     assert before["lwa_client_secret"] not in blank.text
     assert unknown.status_code == 400 and "no account 'nobody'" in notice_of(unknown.text)
+
+
+def test_each_channel_shows_its_listings_orders_and_last_runs(airflow_server, db):
+    """fr_other belongs to the marketplaces tests alone: its rows are ours."""
+    db.execute("DELETE FROM mip.listings WHERE channel_id = 'fr_other'")
+    db.execute("DELETE FROM mip.orders WHERE channel_id = 'fr_other'")
+    db.execute("DELETE FROM mip.order_intervals WHERE channel_id = 'fr_other'")
+    db.execute(
+        "INSERT INTO mip.listings (channel_id, sku, marketplace_id, status) VALUES "
+        "('fr_other', 'A', 'A13V1IB3VIYZZH', 'ACCEPTED'), ('fr_other', 'B', 'A13V1IB3VIYZZH', 'ACCEPTED'), "
+        "('fr_other', 'C', 'A13V1IB3VIYZZH', 'INVALID')"
+    )
+    for n, hours_ago in enumerate((1, 5, 23, 30)):
+        db.execute(
+            "INSERT INTO mip.orders (amazon_order_id, channel_id, marketplace_id, order_status, purchase_date,"
+            " last_update_date) VALUES (%s, 'fr_other', 'A13V1IB3VIYZZH', 'Shipped', now() - make_interval("
+            "hours => %s), now())",
+            (f"403-000000{n}-0000000", hours_ago),
+        )
+    db.execute(
+        "INSERT INTO mip.order_intervals (channel_id, run_id, dag_id, interval_start, interval_end, covered_end,"
+        " method, status, finished_at) VALUES ('fr_other', 'r1', 'mip_orders__fr_other', '2026-11-01 10:00+00',"
+        " '2026-11-01 11:00+00', '2026-11-01 11:00+00', 'api', 'imported', '2026-11-01 11:05+00')"
+    )
+    db.commit()
+
+    token = airflow_server.token("admin")
+    answer = httpx.get(f"{airflow_server.base_url}{PREFIX}/api/overview", headers={"Authorization": f"Bearer {token}"})
+    activity = {c["id"]: c["activity"] for c in answer.json()["channels"]}
+    assert activity["fr_other"] == {
+        "listings_live": 2,
+        "listings_rejected": 1,
+        "orders_24h": 3,
+        "last_import": "2026-11-01T11:05:00+00:00",
+        "last_publish": None,
+    }
+    with airflow_server.client("admin") as admin:
+        page = admin.get(f"{PREFIX}/")
+    row = page.text.split('id="channel-fr_other"', 1)[1].split("</tr>", 1)[0]
+    assert "listings <b>2</b> live" in row and ">1</b> rejected" in row
+    assert "orders, last 24 h: <b>3</b>" in row and "last import: 2026-11-01 11:05" in row
+    assert "last publish" not in row, "International Listing channels are not published by MIP"

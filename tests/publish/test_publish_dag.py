@@ -113,6 +113,15 @@ def test_the_catalog_is_published_and_the_sandbox_holds_the_computed_prices(clea
         "SELECT record_key FROM mip.rejected_rows WHERE run_id = %s AND rule = 'gtin_checksum(ean)'",
         (stage_key(dag_run),),
     ).fetchone() == ("MIP-BADEAN",)
+    labels = {(ti.task_id, ti.rendered_map_index) for ti in dag_run.get_task_instances() if ti.map_index >= 0}
+    submission = db.execute(
+        "SELECT id, message_count FROM mip.feed_submissions WHERE run_id = %s", (stage_key(dag_run),)
+    ).fetchone()
+    assert labels == {
+        ("submit", f"document 0: {len(priced)} messages"),
+        ("wait", f"submission {submission[0]}: {submission[1]} messages"),
+        ("apply", f"submission {submission[0]}: {submission[1]} messages"),
+    }, "the grid names each mapped feed task by its document"
     published.update(priced=priced, feeds=feeds(shop))
 
 

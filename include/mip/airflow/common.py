@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from airflow.sdk import DAG, task
 
@@ -17,6 +17,29 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
 }
+
+
+# map_index_template of MIP's mapped tasks: the grid shows the label a task sets (label_mapped_task)
+MAP_LABEL = "{{ mip_label }}"
+# the XCom key of a skipped task's reason, shown in the task's XCom tab of the grid
+SKIP_REASON_KEY = "skipped_because"
+
+
+def label_mapped_task(label: str) -> None:
+    """Name this mapped task instance in the grid (instead of its map index)."""
+    from airflow.sdk import get_current_context
+
+    get_current_context()["mip_label"] = label
+
+
+def skip(reason: str) -> NoReturn:
+    """Skip the running task, saying why where the user looks: the task's XCom ``skipped_because``
+    (Airflow 3 tasks cannot set their own note) and its log."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    get_current_context()["ti"].xcom_push(SKIP_REASON_KEY, reason)
+    raise AirflowSkipException(reason)
 
 
 def sp_api_pool(account_id: str) -> str:

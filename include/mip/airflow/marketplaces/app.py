@@ -166,6 +166,13 @@ def _overview_json(user: Any) -> dict[str, Any]:
                 "account": c.account.id,
                 "deployed": c.registered is not None,
                 "conflict": c.conflict,
+                "activity": {
+                    "listings_live": c.activity.listings_live,
+                    "listings_rejected": c.activity.listings_rejected,
+                    "orders_24h": c.activity.orders_24h,
+                    "last_import": c.activity.last_import and c.activity.last_import.isoformat(),
+                    "last_publish": c.activity.last_publish and c.activity.last_publish.isoformat(),
+                },
                 "dags": [
                     {"dag_id": d.dag_id, "runs": [{"run_id": r.run_id, "state": r.state} for r in d.runs]}
                     for d in c.dags

@@ -58,12 +58,25 @@ class AccountView:
 
 
 @dataclass
+class ChannelActivity:
+    """What a channel did lately: listings (mip.listings), orders and their last import
+    (mip.orders, mip.order_intervals), the last successful publish run (Airflow)."""
+
+    listings_live: int = 0
+    listings_rejected: int = 0
+    orders_24h: int = 0
+    last_import: datetime | None = None
+    last_publish: datetime | None = None
+
+
+@dataclass
 class ChannelView:
     channel: Channel
     account: Account
     registered: registry.RegisteredChannel | None
     conflict: str | None
     dags: list[DagView] = field(default_factory=list)
+    activity: ChannelActivity = field(default_factory=ChannelActivity)
 
 
 @dataclass
@@ -105,7 +118,27 @@ def channel_views(topology: Topology, mip_conn: psycopg.Connection) -> list[Chan
         changed = known is not None and (known.role, known.linked_main) != (channel.role, channel.linked_main)
         conflict = registry.conflict_message(channel, known) if changed else None
         views.append(ChannelView(channel, topology.account_of(channel), known, conflict))
+    attach_activity(views, mip_conn)
     return views
+
+
+ACTIVITY_QUERY = """
+SELECT c.channel_id,
+       (SELECT count(*) FROM mip.listings l WHERE l.channel_id = c.channel_id AND l.status = 'ACCEPTED'),
+       (SELECT count(*) FROM mip.listings l WHERE l.channel_id = c.channel_id AND l.status <> 'ACCEPTED'),
+       (SELECT count(*) FROM mip.orders o WHERE o.channel_id = c.channel_id
+           AND o.purchase_date >= now() - interval '24 hours'),
+       (SELECT max(i.finished_at) FROM mip.order_intervals i WHERE i.channel_id = c.channel_id
+           AND i.status = 'imported')
+FROM unnest(%s::text[]) AS c(channel_id)
+"""
+
+
+def attach_activity(channels: list[ChannelView], mip_conn: psycopg.Connection) -> None:
+    """Listings live and rejected, orders of the last 24 hours and the last import, per channel."""
+    by_channel = {view.channel.id: view for view in channels}
+    for channel_id, live, rejected, orders, imported in mip_conn.execute(ACTIVITY_QUERY, (sorted(by_channel),)):
+        by_channel[channel_id].activity = ChannelActivity(live, rejected, orders, imported)
 
 
 def attach_dag_runs(channels: list[ChannelView], readable: set[str], ui_root: str) -> None:
@@ -150,6 +183,16 @@ def attach_dag_runs(channels: list[ChannelView], readable: set[str], ui_root: st
                     f"{ui_root}dags/{quote(row.dag_id)}/runs/{quote(row.run_id, safe='')}",
                 )
             )
+        last_success = dict(
+            session.execute(
+                select(DagRun.dag_id, func.max(DagRun.end_date))
+                .where(DagRun.dag_id.in_(dag_ids), DagRun.state == "success")
+                .group_by(DagRun.dag_id)
+            ).all()
+        )
     for dag_id in dag_ids:
         view = DagView(dag_id, f"{ui_root}dags/{quote(dag_id)}", runs[dag_id])
-        by_channel[dag_id.rpartition("__")[2]].dags.append(view)
+        channel = by_channel[dag_id.rpartition("__")[2]]
+        channel.dags.append(view)
+        if dag_id.startswith("mip_publish__"):
+            channel.activity.last_publish = last_success.get(dag_id)

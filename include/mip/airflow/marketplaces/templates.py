@@ -27,12 +27,13 @@ pre{background:#0c2340;color:#e6f0ff;padding:.8rem 1rem;border-radius:6px;overfl
 .muted{color:var(--muted)}.small{font-size:.82rem}
 .pill{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.78rem;font-weight:600;
 background:#e4e7eb;color:var(--ink);white-space:nowrap}
-.pill.ok,.pill.success{background:#e3f9e5;color:var(--ok)}.pill.warning,.pill.running,.pill.queued{background:#fff3c4;
-color:var(--warn)}.pill.failed,.pill.bad{background:#ffe3e3;color:var(--bad)}.pill.main{background:#dceefb;color:#0b69a3}
+.pill.ok,.pill.success{background:#e3f9e5;color:var(--ok)}.pill.warning{background:#fff3c4;color:var(--warn)}.pill.failed,.pill.bad{background:#ffe3e3;color:var(--bad)}.pill.main{background:#dceefb;color:#0b69a3}
 .pill.international{background:#eae2f8;color:#5b3a9a}
 .dot{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;background:#cbd2d9;margin-right:.15rem;
 vertical-align:middle}.dot.success{background:var(--ok)}.dot.failed{background:var(--bad)}
-.dot.running,.dot.queued{background:#f0b429}
+.dot.running{background:var(--blue)}.dot.queued{background:#fff;border:2px solid #9aa5b1}
+.pill.running{background:#dceefb;color:#0b69a3}.pill.queued{background:#f0f4f8;color:var(--muted)}
+.activity{white-space:nowrap}.activity b{font-weight:600}
 .dag{white-space:nowrap}.dag a.name{margin-right:.35rem}
 .notice{border-radius:8px;padding:.9rem 1.1rem;margin:.4rem 0 1rem;border:1px solid}
 .notice.ok{background:#e3f9e5;border-color:#a3d9a5}.notice.error{background:#fff5f5;border-color:#f5b5b5}
@@ -128,7 +129,7 @@ by {{ a.reauthorize_by }}{% endif %}{% endif %}</div>
 
 <h2>Channels</h2>
 <table id="channels"><thead><tr><th>Channel</th><th>Marketplace</th><th>Role</th><th>Account</th>
-<th>Recent DAG runs</th></tr></thead><tbody>
+<th>Activity</th><th>Recent DAG runs</th></tr></thead><tbody>
 {% for c in channels %}<tr id="channel-{{ c.channel.id }}">
 <td><b>{{ c.channel.id }}</b></td>
 <td>{{ c.channel.country }} <span class="small muted"><code>{{ c.channel.marketplace.marketplace_id }}</code>
@@ -138,6 +139,13 @@ by {{ a.reauthorize_by }}{% endif %}{% endif %}</div>
 <div class="fixed">{% if c.conflict %}<span style="color:var(--bad)">{{ c.conflict }}</span>
 {% elif c.registered %}fixed since deployment{% else %}not deployed yet{% endif %}</div></td>
 <td>{{ c.account.id }} <span class="small muted"><code>{{ c.account.seller_id }}</code></span></td>
+<td class="activity small">{% set a = c.activity %}
+<div class="listings">listings <b>{{ "{:,}".format(a.listings_live) }}</b> live{% if a.listings_rejected %},
+<b style="color:var(--bad)">{{ "{:,}".format(a.listings_rejected) }}</b> rejected{% endif %}</div>
+<div class="orders">orders, last 24 h: <b>{{ "{:,}".format(a.orders_24h) }}</b></div>
+<div class="muted">{% if c.channel.role == "main" %}last publish: {{ a.last_publish.strftime("%Y-%m-%d %H:%M")
+ if a.last_publish else "never" }}<br>{% endif %}last import: {{ a.last_import.strftime("%Y-%m-%d %H:%M")
+ if a.last_import else "never" }}</div></td>
 <td>{% for d in c.dags %}<div class="dag"><a class="name" href="{{ d.url }}">{{ d.dag_id }}</a>
 {% for r in d.runs %}<a href="{{ r.url }}" title="{{ r.state }} · {{ r.run_id }}"><span class="dot {{ r.state
 }}"></span></a>{% endfor %}{% if d.runs %}<span class="small muted">{{ d.runs[0].state }}{% if d.runs[0].when %},

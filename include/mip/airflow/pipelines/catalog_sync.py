@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, task
 
-from mip.airflow.common import DEFAULT_ARGS, START_DATE
+from mip.airflow.common import DEFAULT_ARGS, START_DATE, skip
 from mip.config import Topology
 
 DAG_ID = "mip_catalog_sync"
@@ -102,10 +102,9 @@ def report_rejections(result: dict[str, Any]) -> None:
 def publish_catalog_version(result: dict[str, Any]) -> None:
     """Emit the catalog asset event, only when products changed."""
     from airflow.sdk import get_current_context
-    from airflow.sdk.exceptions import AirflowSkipException
 
     if not result["changed"]:
-        raise AirflowSkipException(f"the catalog did not change ({result['status']}): no asset event")
+        skip(f"the catalog did not change ({result['status']}): no asset event")
     extra = {name: result[name] for name in ("version_id", "checksum", "loaded", "inserted", "updated", "removed")}
     get_current_context()["outlet_events"][CATALOG_ASSET].extra = extra
     print(f"catalog version {result['version_id']}: asset {CATALOG_ASSET.uri} updated ({extra})")

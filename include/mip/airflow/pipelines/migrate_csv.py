@@ -24,7 +24,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, task
 
-from mip.airflow.common import channel_dag, check_channel, sp_api_pool
+from mip.airflow.common import channel_dag, check_channel, skip, sp_api_pool
 from mip.config import Channel, Topology
 
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -133,13 +133,12 @@ def _gateway(account) -> Iterator[Any]:
 
 def _execution(channel_id: str):
     """(context, Execution, RunParams) of an approving run's task; skips it when nothing is to be deleted."""
-    from airflow.sdk.exceptions import AirflowSkipException
 
     from mip.migration.execute import Execution
 
     context, channel, account, key, params = _run(channel_id)
     if params.approve_plan_id is None or params.dry_run:
-        raise AirflowSkipException("dry run: nothing is deleted")
+        skip("dry run: nothing is deleted")
     return context, Execution(channel, account, params.approve_plan_id, key.run_id, key.dag_id), params
 
 
@@ -299,7 +298,7 @@ def _plan_context(channel, account, key, params):
 @task(task_id="make_plan")
 def make_plan(channel_id: str) -> dict[str, Any]:
     """Match the listings against the catalog -> mip.migration_plans; print the summary. Deletes nothing."""
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
     from mip.migration.plan import EmptyCatalog, build_plan
@@ -311,7 +310,7 @@ def make_plan(channel_id: str) -> dict[str, Any]:
                 conn, _plan_context(channel, account, key, params), max_delete_fraction=params.max_delete_fraction
             )
         except EmptyCatalog as exc:  # nothing could match: no plan, and nothing wrong with the seller's listings
-            raise AirflowSkipException(str(exc)) from None
+            skip(str(exc))
     print(outcome.text)
     if outcome.status == "refused":
         raise AirflowFailException(f"plan {outcome.plan_id} refused: {outcome.refusal}")
@@ -433,7 +432,7 @@ def verify_deleted(channel_id: str):
 @task(task_id="finish", trigger_rule=TriggerRule.ALL_DONE)
 def finish(channel_id: str) -> dict[str, Any]:
     """The verdict: audit what this run deleted; fail when anything is left (re-run to retry it)."""
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
     from mip.migration import audit
@@ -442,7 +441,7 @@ def finish(channel_id: str) -> dict[str, Any]:
 
     _, channel, account, key, params = _run(channel_id)
     if params.approve_plan_id is None:
-        raise AirflowSkipException("planning run: nothing to execute")
+        skip("planning run: nothing to execute")
     with mip_db() as conn:
         decision = audit.last_action(conn, params.approve_plan_id, key.run_id)
         if decision is None:
@@ -453,7 +452,7 @@ def finish(channel_id: str) -> dict[str, Any]:
         if decision["action"] == "refused":
             raise AirflowFailException(f"plan {params.approve_plan_id} refused: {decision['message']}")
         if decision["action"] == "checked":
-            raise AirflowSkipException(f"dry run: {decision['message']}")
+            skip(f"dry run: {decision['message']}")
         run = Execution(channel, account, params.approve_plan_id, key.run_id, key.dag_id)
         outcome = conclude(conn, run, approved_by=decision["actor"])
     message = outcome.message(run.plan_id, channel_id)

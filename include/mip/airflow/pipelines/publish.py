@@ -27,7 +27,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, task
 
-from mip.airflow.common import channel_dag, check_channel, sp_api_pool
+from mip.airflow.common import MAP_LABEL, channel_dag, check_channel, label_mapped_task, skip, sp_api_pool
 from mip.config import Channel, Topology
 
 # Seconds between two getFeed polls of ``wait`` (reschedule mode); Amazon takes minutes per feed.
@@ -38,7 +38,6 @@ FEED_TIMEOUT = timedelta(hours=12)
 def _run(channel_id: str):
     """The channel's ``RunContext`` for the running task; skips the task when nothing is published."""
     from airflow.sdk import get_current_context
-    from airflow.sdk.exceptions import AirflowSkipException
 
     from mip.config import load_topology
     from mip.listings.stages import NotPublished, RunContext, publish_settings
@@ -48,7 +47,7 @@ def _run(channel_id: str):
     try:
         publish_settings(channel)
     except NotPublished as exc:
-        raise AirflowSkipException(str(exc)) from None
+        skip(str(exc))
     # The stage key names the DAG too: mip_publish and mip_offers of a channel share the stage tables.
     dag_id = context["dag"].dag_id
     return context, RunContext(channel, f"{dag_id}/{context['run_id']}", dag_id, context["task"].task_id)
@@ -154,7 +153,14 @@ def batches(channel_id: str) -> list[dict[str, Any]]:
     ]
 
 
-@task(task_id="submit", retries=3)
+def _label_submission(conn: Any, submission_id: int) -> None:
+    from mip.listings import submission
+
+    found = submission.load(conn, submission_id=submission_id)
+    label_mapped_task(f"submission {submission_id}: {found.message_count:,} messages")
+
+
+@task(task_id="submit", retries=3, map_index_template=MAP_LABEL)
 def submit(channel_id: str, batch: dict[str, Any]) -> int | None:
     """Build the batch's document, record it, then send it (resumes a recorded submission)."""
     from mip.airflow.db import mip_db
@@ -164,6 +170,7 @@ def submit(channel_id: str, batch: dict[str, Any]) -> int | None:
     from mip.listings.feeds import iter_documents
     from mip.listings.planning import iter_plan_messages
 
+    label_mapped_task(f"document {batch['index']}: {batch['messages']:,} messages")
     _, run = _run(channel_id)
     account, seller_id, locale = _seller(run.channel)
     invalid: list = []
@@ -211,7 +218,14 @@ def submit(channel_id: str, batch: dict[str, Any]) -> int | None:
     return recorded.id
 
 
-@task.sensor(task_id="wait", poke_interval=FEED_POKE_SECONDS, mode="reschedule", timeout=FEED_TIMEOUT, retries=2)
+@task.sensor(
+    task_id="wait",
+    poke_interval=FEED_POKE_SECONDS,
+    mode="reschedule",
+    timeout=FEED_TIMEOUT,
+    retries=2,
+    map_index_template=MAP_LABEL,
+)
 def wait(channel_id: str, submission_id: int | None):
     """Poll getFeed until Amazon has processed the document (reschedule mode)."""
     from airflow.sdk import PokeReturnValue
@@ -222,16 +236,18 @@ def wait(channel_id: str, submission_id: int | None):
     from mip.listings import submission
 
     if submission_id is None:
+        label_mapped_task("nothing sent")
         return PokeReturnValue(is_done=True)
     _, run = _run(channel_id)
     account, _, _ = _seller(run.channel)
     with mip_db() as conn, account_gateway(account) as gw:
+        _label_submission(conn, submission_id)
         status = submission.poll(conn, gw, submission_id, run.channel.country)
     print(f"submission {submission_id}: {status}")
     return PokeReturnValue(is_done=status in DONE_STATUSES)
 
 
-@task(task_id="apply", retries=3)
+@task(task_id="apply", retries=3, map_index_template=MAP_LABEL)
 def apply(channel_id: str, submission_id: int | None) -> dict[str, Any] | None:
     """Amazon's processing report, per SKU, into mip.listings."""
     from mip.airflow.db import mip_db
@@ -240,10 +256,12 @@ def apply(channel_id: str, submission_id: int | None) -> dict[str, Any] | None:
     from mip.listings.apply import apply_outcome
 
     if submission_id is None:
+        label_mapped_task("nothing sent")
         return None
     _, run = _run(channel_id)
     account, _, _ = _seller(run.channel)
     with mip_db() as conn, account_gateway(account) as gw:
+        _label_submission(conn, submission_id)
         outcome = submission.outcome(conn, gw, submission_id, run.channel.country)
         result = apply_outcome(conn, run, outcome)
     print(f"submission {submission_id}: {result}")
