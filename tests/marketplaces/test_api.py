@@ -257,15 +257,16 @@ def test_each_channel_shows_its_listings_orders_and_last_runs(airflow_server, db
     )
     for n, hours_ago in enumerate((1, 5, 23, 30)):
         db.execute(
-            "INSERT INTO mip.orders (amazon_order_id, channel_id, marketplace_id, order_status, purchase_date,"
-            " last_update_date) VALUES (%s, 'fr_other', 'A13V1IB3VIYZZH', 'Shipped', now() - make_interval("
-            "hours => %s), now())",
+            "INSERT INTO mip.orders (amazon_order_id, channel_id, seller_id, account_id, marketplace_id, order_status,"
+            " purchase_date, last_update_date) VALUES (%s, 'fr_other', 'A2MIPOTHERSELLER', 'other', 'A13V1IB3VIYZZH',"
+            " 'Shipped', now() - make_interval(hours => %s), now())",
             (f"403-000000{n}-0000000", hours_ago),
         )
     db.execute(
-        "INSERT INTO mip.order_intervals (channel_id, run_id, dag_id, interval_start, interval_end, covered_end,"
-        " method, status, finished_at) VALUES ('fr_other', 'r1', 'mip_orders__fr_other', '2026-11-01 10:00+00',"
-        " '2026-11-01 11:00+00', '2026-11-01 11:00+00', 'api', 'imported', '2026-11-01 11:05+00')"
+        "INSERT INTO mip.order_intervals (channel_id, seller_id, account_id, run_id, dag_id, interval_start,"
+        " interval_end, covered_end, method, status, finished_at) VALUES ('fr_other', 'A2MIPOTHERSELLER', 'other',"
+        " 'r1', 'mip_orders__fr_other', '2026-11-01 10:00+00', '2026-11-01 11:00+00', '2026-11-01 11:00+00', 'api',"
+        " 'imported', '2026-11-01 11:05+00')"
     )
     db.commit()
 

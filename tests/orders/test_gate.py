@@ -116,13 +116,14 @@ def test_lines_fetched_for_an_older_copy_of_an_order_are_fetched_again(clean_ord
     db = clean_orders
     raw, lines = api_pair("402-2000003-0000003", "Pending", "23.99", [("SKU-A", 1, "20.00", "3.99")])
     older = api_order(raw, "it", "APJ6JRA9NG5V4")
-    stage.stage_orders(db, "interleaved", "api", [older])
-    stage.stage_items(db, "interleaved", api_items(older, lines))
+    run = RunKey(load_topology().channel("it"), "interleaved", DEMO)
+    stage.stage_orders(db, run, "api", [older])
+    stage.stage_items(db, run, api_items(older, lines))
     db.execute("UPDATE mip.stage_orders SET items_fetched = true WHERE run_id = 'interleaved'")
     assert stage.forget_stale_items(db, "it", "interleaved") == 0, "the lines are of the staged copy"
 
     newer = {**raw, "OrderStatus": "Unshipped", "LastUpdateDate": "2026-11-20T12:05:00Z"}
-    stage.stage_orders(db, "interleaved", "api", [api_order(newer, "it", "APJ6JRA9NG5V4")])
+    stage.stage_orders(db, run, "api", [api_order(newer, "it", "APJ6JRA9NG5V4")])
     assert stage.forget_stale_items(db, "it", "interleaved") == 1
     fetched, lines_left = db.execute(
         "SELECT items_fetched, (SELECT count(*) FROM mip.stage_order_items WHERE run_id = 'interleaved')"
