@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mip.airflow.alerts import FailureAlert
+
 DEMO_CHANNEL_DAGS = {
     "mip_publish__it",
     "mip_publish__de",
@@ -41,6 +43,9 @@ def test_every_dag_has_tags_owner_retries_and_docs(dagbag):
             assert task.owner == "mip", f"{dag_id}.{task.task_id} owner {task.owner}"
             # failures a retry cannot mend raise AirflowFailException, which skips the retries
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+            # the last failure of every task is alerted (docs/alerts.md)
+            callbacks = task.on_failure_callback or []
+            assert any(isinstance(c, FailureAlert) for c in callbacks), f"{dag_id}.{task.task_id} is not alerted"
 
 
 def test_channel_dags_are_tagged_with_pipeline_channel_and_account(dagbag):

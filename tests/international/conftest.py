@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 with contextlib.suppress(ImportError):
+    from tests.alerts.conftest import alert_receivers, alerts  # noqa: F401
     from tests.dags.conftest import dagbag, run_dag  # noqa: F401
 
 DEMO = "A1MIPDEMOSELLER"

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import use_sandbox_connection
 
 with contextlib.suppress(ImportError):
+    from tests.alerts.conftest import alert_receivers, alerts  # noqa: F401
     from tests.dags.conftest import dagbag, run_dag  # noqa: F401
 
 DEMO = "A1MIPDEMOSELLER"

@@ -164,7 +164,7 @@ def test_deleting_needs_a_plan_to_approve():
     assert (params.approve_plan_id, params.actor, params.from_report) == ("it-1234abcd", "ops", True)
 
 
-def test_the_fraction_gate_refuses_a_plan_and_its_approval(migrate, migration_sandbox, db):
+def test_the_fraction_gate_refuses_a_plan_and_its_approval_and_both_are_alerted(migrate, migration_sandbox, db, alerts):
     before = sandbox_listings(migration_sandbox, "DE")
     dag_run = migrate(DE, max_delete_fraction=0.1)
     assert task_states(dag_run)["make_plan"] == "failed" and str(dag_run.state) == "failed"
@@ -174,11 +174,20 @@ def test_the_fraction_gate_refuses_a_plan_and_its_approval(migrate, migration_sa
     ).fetchone()
     assert status == "refused" and planned == len(expected_planned("DE"))
     assert "more than max_delete_fraction (10%)" in refusal
+    [mail] = alerts.mails
+    assert mail.subject == f"[MIP] {DE} failed: channel de (account demo), plan {plan_id}"
+    assert f"\nMigration plan: {plan_id}\nError: plan {plan_id} refused: the plan deletes " in mail.text
+    assert "\nFix: nothing was deleted. Read the reason above and the plan" in mail.text
+    assert [(p.body["plan_id"], p.body["task_id"]) for p in alerts.posts] == [(plan_id, "make_plan")]
+
     approved = migrate(DE, approve_plan_id=plan_id, dry_run=False, max_delete_fraction=0.5)
     states = task_states(approved)
     assert states["approve_plan"] == "failed" and states["finish"] == "failed" and states["submit_deletes"] != "success"
     assert audit(db, plan_id)[-1][0] == "refused" and "was refused when it was made" in audit(db, plan_id)[-1][2]
     assert sandbox_listings(migration_sandbox, "DE") == before
+    # one alert for the refused approval: finish fails too, for the same reason, and does not alert it again
+    assert len(alerts.mails) == 2 and f"Error: plan {plan_id} was refused when it was made" in alerts.mails[1].text
+    assert [(p.body["plan_id"], p.body["task_id"]) for p in alerts.posts][1:] == [(plan_id, "approve_plan")]
 
 
 def test_a_stale_plan_is_refused(migrate, made_plan, migration_sandbox, db):

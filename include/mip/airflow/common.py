@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 from airflow.sdk import DAG, task
 
+from mip.airflow.alerts import failure_alerts
 from mip.config import Channel, Topology
 
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -16,6 +17,8 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    # a task's last failure reaches people through the notifiers the deployment switched on (docs/alerts.md)
+    "on_failure_callback": failure_alerts(),
 }
 
 

@@ -105,6 +105,35 @@ class InternationalListingNotConfigured(AmazonError):
         )
 
 
+class InternationalSellerIdLikelyWrong(AmazonError):
+    """BIL copied the main channel's offers to the main seller's own account in the channel's marketplace,
+    while the channel is configured with another seller account, whose listings lack them."""
+
+    code = "international_seller_id_likely_wrong"
+
+    def __init__(
+        self,
+        channel: str,
+        account: str,
+        seller_id: str,
+        main_account: str,
+        main_seller_id: str,
+        source: str,
+        target: str,
+        details: str | None = None,
+    ):
+        super().__init__(
+            f"the Seller ID of channel {channel} is likely wrong: Amazon copies the offers of {source} to {target} "
+            f"under the main channel's Seller ID {main_seller_id} (account {main_account!r}), while channel {channel} "
+            f"reads the listings of Seller ID {seller_id} (account {account!r}), which has none of them",
+            f"if channel {channel} should sell through Seller ID {main_seller_id}, give it account {main_account} "
+            f"in the topology; if {seller_id} is right, set Build International Listings in Seller Central so "
+            f"{source} offers are copied to {target} for Seller ID {seller_id}",
+            account=account,
+            details=details,
+        )
+
+
 class AccessDenied(AmazonError):
     code = "access_denied"
 

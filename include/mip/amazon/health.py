@@ -60,8 +60,8 @@ def authorization_age_advice(account_id: str, age_days: int | None) -> tuple[str
     """(failure, warning) messages for an authorization of ``age_days``."""
     if age_days is None:
         return None, (
-            f"account {account_id}: the authorization date is unknown; set authorization_date in its "
-            "connection (or reset the credentials) so MIP can warn before the 365-day expiry"
+            f"account {account_id}: the authorization date is unknown, so MIP cannot warn before the 365-day "
+            "expiry. Fix: set authorization_date in its connection (or reset the credentials)"
         )
     left = EXPIRY_DAYS - age_days
     if age_days >= FAIL_AFTER_DAYS:
@@ -72,7 +72,8 @@ def authorization_age_advice(account_id: str, age_days: int | None) -> tuple[str
     if age_days >= WARN_AFTER_DAYS:
         return None, (
             f"account {account_id}: the Amazon authorization is {age_days} days old ({left} days left); "
-            f"re-authorizing every quarter is advised ({errors.RESET_HINT})"
+            f"re-authorizing every quarter is advised. Fix: reset the credentials of account {account_id} "
+            f"({errors.RESET_HINT})"
         )
     return None, None
 

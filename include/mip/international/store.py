@@ -80,7 +80,8 @@ def start_run(
         "fail_missing_percent = EXCLUDED.fail_missing_percent, exchange_rate = EXCLUDED.exchange_rate, "
         "expected = NULL, present = NULL, missing = NULL, not_copied_yet = NULL, bil_not_configured = NULL, "
         "not_copied = NULL, extra_copies = NULL, priced = NULL, median_ratio = NULL, min_ratio = NULL, "
-        "max_ratio = NULL, status = 'requested', summary = NULL, requested_at = now(), compared_at = NULL",
+        "max_ratio = NULL, status = 'requested', summary = NULL, requested_at = now(), compared_at = NULL, "
+        "main_seller_checked = NULL, main_seller_copies = NULL",
         (
             key.channel_id,
             key.run_id,
@@ -138,6 +139,27 @@ def main_offers(conn: psycopg.Connection, main_channel_id: str, channel_id: str,
         {"channel": channel_id, "run": run_id, "main": main_channel_id, "like": SKU_LIKE},
     ).fetchall()
     return [MainOffer(sku, reference, price, since.astimezone(UTC)) for sku, reference, price, since in rows]
+
+
+def missing_due_skus(conn: psycopg.Connection, channel_id: str, run_id: str, limit: int) -> list[str]:
+    """The run's missing offers that were due (not the ones 'not copied yet')."""
+    rows = conn.execute(
+        "SELECT sku FROM mip.international_offers WHERE channel_id = %s AND run_id = %s AND status = 'missing' "
+        "AND cause <> 'not_copied_yet' ORDER BY sku LIMIT %s",
+        (channel_id, run_id, limit),
+    ).fetchall()
+    return [sku for (sku,) in rows]
+
+
+def record_main_seller_check(
+    conn: psycopg.Connection, channel_id: str, run_id: str, checked: int, copies: int, summary: str
+) -> None:
+    """Store the check's counts and the summary with its diagnosis line."""
+    conn.execute(
+        "UPDATE mip.international_runs SET main_seller_checked = %s, main_seller_copies = %s, summary = %s "
+        "WHERE channel_id = %s AND run_id = %s",
+        (checked, copies, summary, channel_id, run_id),
+    )
 
 
 def save(conn: psycopg.Connection, channel_id: str, run_id: str, comparison: Comparison, summary: str) -> None:

@@ -15,6 +15,7 @@ from mip.international.compare import PRICE_TOLERANCE, Comparison, PriceSummary
 from mip.international.settings import EXCHANGE_RATES_VARIABLE
 
 MAX_EXAMPLES = 5
+DIAGNOSIS = "Diagnosis: "
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,32 @@ class Scope:
     main_channel_id: str
     main_country: str
     main_currency: str
+
+
+@dataclass(frozen=True)
+class SellerCheck:
+    """A channel on another seller account than its main channel's, checked against the main seller's listings."""
+
+    channel_id: str
+    country: str
+    seller_id: str
+    account_id: str
+    main_seller_id: str
+    main_account_id: str
+
+    def line(self, checked: int, found: int) -> str:
+        main = f"Seller ID {self.main_seller_id} (account {self.main_account_id})"
+        where = f"in {self.country} under the main channel's {main}"
+        if found:
+            return (
+                f"{DIAGNOSIS}{found} of {checked} missing offers checked are listed {where}: Amazon copies them to "
+                f"the main seller's own account, so the Seller ID of channel {self.channel_id} ({self.seller_id}, "
+                f"account {self.account_id}) is likely wrong"
+            )
+        return (
+            f"{DIAGNOSIS}none of {checked} missing offers checked is listed {where}: not a Seller ID mix-up "
+            f"between channel {self.channel_id} ({self.seller_id}) and its main channel"
+        )
 
 
 def _hours(value: Decimal) -> str:

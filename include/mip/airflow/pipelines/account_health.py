@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, task
 
+from mip.airflow.alerts import failure_alerts
 from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
 from mip.config import Topology
 
@@ -13,7 +14,7 @@ Daily, per seller account: an LWA token refresh, Amazon's marketplace participat
 may sell), and per channel: the marketplace is one the seller participates in and the Seller ID is
 the refresh token's. Results go to `mip.account_health`. The task **warns** from 90 days after the
 authorization (re-authorize every quarter) and **fails** from 350 days and on any invalid
-credential, naming the fix (README, "Credentials").
+credential, naming the fix (README, "Credentials"). Warnings and failures are alerted (docs/alerts.md).
 """
 
 
@@ -21,9 +22,13 @@ credential, naming the fix (README, "Credentials").
 def check_account_health(account_id: str) -> str:
     import json
 
+    from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
+    from mip.airflow.alerts import send_warning
+    from mip.airflow.alerts.delivery import AlertNotDelivered, AlertSettingsError
     from mip.airflow.db import mip_db
+    from mip.airflow.errors import TaskFailure
     from mip.airflow.hooks.sp_api import account_gateway
     from mip.amazon.health import check_account
     from mip.config import load_topology
@@ -39,10 +44,13 @@ def check_account_health(account_id: str) -> str:
             " VALUES (%s, %s, %s, %s, %s)",
             (account_id, report.status, report.authorization_age_days, report.message, json.dumps(report.details())),
         )
-    for warning in report.warnings:
-        print(f"WARNING {warning}")
     if report.status == "failed":
-        raise AirflowFailException(report.message)
+        raise AirflowFailException(report.message)  # alerted by the task's on_failure_callback
+    if report.warnings:
+        try:
+            send_warning(get_current_context(), "\n".join(report.warnings), account=account_id)
+        except (AlertNotDelivered, AlertSettingsError) as exc:  # an unheard warning is a failure
+            raise TaskFailure(f"{report.message}\n{exc}") from None
     return report.status
 
 
@@ -58,5 +66,9 @@ def build(topology: Topology) -> DAG:
         doc_md=DOC,
     ) as dag:
         for account in sorted(topology.accounts, key=lambda a: a.id):
-            check_account_health.override(task_id=f"check__{account.id}", pool=sp_api_pool(account.id))(account.id)
+            check_account_health.override(
+                task_id=f"check__{account.id}",
+                pool=sp_api_pool(account.id),
+                on_failure_callback=failure_alerts(account=account.id),
+            )(account.id)
     return dag

@@ -25,6 +25,7 @@ from typing import Any
 from airflow.sdk import DAG, Param, TriggerRule, task
 
 from mip.airflow.common import channel_dag, check_channel, skip, sp_api_pool
+from mip.airflow.errors import TaskFailure
 from mip.config import Channel, Topology
 
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -38,6 +39,10 @@ REPORT_TIMEOUT = timedelta(hours=6)
 FEED_TIMEOUT = timedelta(hours=12)
 VERIFY_TIMEOUT = timedelta(hours=2)
 DEFAULT_MAX_DELETE_FRACTION = 0.2
+PLAN_FIX = (
+    "nothing was deleted. Read the reason above and the plan (the log of make_plan, mip.migration_plan_headers); "
+    "then make a new plan with a dry run and approve that one (README, 'CSV-to-MIP migration')"
+)
 
 DOC = (
     "Finds the listings the seller once uploaded by CSV/flat file that are the same products MIP publishes "
@@ -298,7 +303,6 @@ def _plan_context(channel, account, key, params):
 @task(task_id="make_plan")
 def make_plan(channel_id: str) -> dict[str, Any]:
     """Match the listings against the catalog -> mip.migration_plans; print the summary. Deletes nothing."""
-    from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
     from mip.migration.plan import EmptyCatalog, build_plan
@@ -313,7 +317,7 @@ def make_plan(channel_id: str) -> dict[str, Any]:
             skip(str(exc))
     print(outcome.text)
     if outcome.status == "refused":
-        raise AirflowFailException(f"plan {outcome.plan_id} refused: {outcome.refusal}")
+        raise TaskFailure(f"plan {outcome.plan_id} refused: {outcome.refusal}", plan_id=outcome.plan_id, fix=PLAN_FIX)
     return {
         "plan_id": outcome.plan_id,
         "planned": outcome.planned,
@@ -325,7 +329,6 @@ def make_plan(channel_id: str) -> dict[str, Any]:
 @task(task_id="approve_plan")
 def approve_plan(channel_id: str) -> dict[str, Any]:
     """Check plan approve_plan_id against this run's fresh listings (age, changes, gates); audit the approval."""
-    from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
     from mip.migration.approve import PlanRefused, approve
@@ -345,7 +348,7 @@ def approve_plan(channel_id: str) -> dict[str, Any]:
         except PlanRefused as exc:
             refusal = str(exc)
     if refusal:
-        raise AirflowFailException(refusal)
+        raise TaskFailure(refusal, plan_id=params.approve_plan_id, fix=PLAN_FIX)
     print(f"{approval.message}; approved by {params.actor}" if approval.executes else approval.message)
     return {"plan_id": approval.plan_id, "to_delete": approval.to_delete, "executes": approval.executes}
 
@@ -444,13 +447,15 @@ def finish(channel_id: str) -> dict[str, Any]:
         skip("planning run: nothing to execute")
     with mip_db() as conn:
         decision = audit.last_action(conn, params.approve_plan_id, key.run_id)
+        # the failed task before finish alerted already
         if decision is None:
-            raise AirflowFailException(
+            raise TaskFailure(
                 f"the run stopped before approve_plan checked plan {params.approve_plan_id}: nothing was deleted; "
-                "see the failed task"
+                "see the failed task",
+                alerted_upstream=True,
             )
         if decision["action"] == "refused":
-            raise AirflowFailException(f"plan {params.approve_plan_id} refused: {decision['message']}")
+            raise TaskFailure(f"plan {params.approve_plan_id} refused: {decision['message']}", alerted_upstream=True)
         if decision["action"] == "checked":
             skip(f"dry run: {decision['message']}")
         run = Execution(channel, account, params.approve_plan_id, key.run_id, key.dag_id)

@@ -1,6 +1,6 @@
 """``mip_verify_international__<channel>``: check that Amazon copied the main channel's offers.
 
-check_channel -> request_listings -> wait_listings -> compare -> verdict
+check_channel -> request_listings -> wait_listings -> compare [-> check_main_seller] -> verdict
 
 - request_listings: the run's settings (Params, the exchange-rate Variable) -> ``mip.international_runs``;
   requests the ``GET_MERCHANT_LISTINGS_ALL_DATA`` report of the channel's marketplace with the
@@ -9,8 +9,12 @@ check_channel -> request_listings -> wait_listings -> compare -> verdict
 - compare: the report against the main channel's accepted offers (``mip.listings``) ->
   ``mip.international_offers`` (per SKU: present or missing with the likely cause, both prices) and
   the run's counts, price summary and verdict; prints the summary.
-- verdict: fails with InternationalListingNotConfigured (and its fix) when nothing was copied or more
-  than ``fail_missing_percent`` of the offers due is missing; logs a warning when a minority is.
+- check_main_seller (only for a channel on another seller account than its main channel's): after a failed
+  comparison, looks a sample of the missing offers up in this marketplace under the main channel's Seller ID;
+  copies there mean BIL copied to the main seller's own account, i.e. the channel's Seller ID is likely wrong.
+- verdict: fails with InternationalSellerIdLikelyWrong (naming both Seller IDs) when check_main_seller found
+  copies, else with InternationalListingNotConfigured (and its fix) when nothing was copied or more than
+  ``fail_missing_percent`` of the offers due is missing; logs a warning when a minority is.
 
 Why the report and not searchListingsItems: the report costs the same three calls (createReport,
 a few getReport, getReportDocument) for 10 or 200,000 listings, while searchListingsItems pages 20
@@ -29,7 +33,7 @@ from airflow.sdk import DAG, Param, task
 
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.airflow.hooks.sp_api import account_gateway
-from mip.config import Channel, Topology
+from mip.config import Account, Channel, Topology
 
 POKE_SECONDS = float(os.environ.get("MIP_VERIFY_POKE_SECONDS", "60"))
 REPORT_TIMEOUT = timedelta(hours=6)
@@ -189,11 +193,28 @@ def compare(channel_id: str) -> dict[str, Any]:
     }
 
 
+@task(task_id="check_main_seller")
+def check_main_seller(channel_id: str) -> dict[str, Any] | None:
+    """Only for a channel on another account than its main channel's, after a failed comparison: are the missing
+    offers listed in this marketplace under the main channel's Seller ID (BIL copied them to the main seller)?"""
+    from mip.airflow.db import mip_db
+    from mip.international.verify import check_main_seller as check
+
+    _, topology, channel, main, key = _run(channel_id)
+    if _stored_run(channel_id, key.run_id)["status"] != "failed":
+        log.info("the comparison did not fail: nothing to diagnose")
+        return None
+    with account_gateway(topology.account_of(main)) as gateway, mip_db() as conn:
+        checked, found, line = check(conn, gateway, key, channel, main)
+    log.info(line)
+    return {"checked": checked, "found": found}
+
+
 @task(task_id="verdict")
 def verdict(channel_id: str) -> str:
     """Fail with the fix when Build International Listings does not copy; warn when a minority is missing."""
     from mip.airflow.errors import amazon_errors
-    from mip.amazon.errors import InternationalListingNotConfigured
+    from mip.amazon.errors import InternationalListingNotConfigured, InternationalSellerIdLikelyWrong
 
     _, topology, channel, main, key = _run(channel_id)
     run = _stored_run(channel_id, key.run_id)
@@ -202,6 +223,19 @@ def verdict(channel_id: str) -> str:
 
         raise AirflowFailException(f"run {key.run_id} of channel {channel_id} was not compared: clear compare")
     print(run["summary"])
+    if run["status"] == "failed" and run["main_seller_copies"]:
+        account, main_account = topology.account_of(channel), topology.account_of(main)
+        with amazon_errors():
+            raise InternationalSellerIdLikelyWrong(
+                channel.id,
+                account.id,
+                account.seller_id,
+                main_account.id,
+                main_account.seller_id,
+                main.country,
+                channel.country,
+                details=run["summary"],
+            )
     if run["status"] == "failed":
         account = topology.account_of(main)
         with amazon_errors():
@@ -255,5 +289,16 @@ def build(topology: Topology, channel: Channel) -> DAG:
         requested = request_listings.override(pool=pool)(channel.id)
         waited = wait_listings.override(pool=pool)(channel.id)
         compared = compare.override(pool=pool)(channel.id)
-        check_channel(channel.id) >> requested >> waited >> compared >> verdict(channel.id)
+        check_channel(channel.id) >> requested >> waited >> compared
+        main_account = topology.account_of(topology.channel(channel.linked_main or ""))
+        if _may_hold_the_copies(main_account, topology.account_of(channel), channel):
+            compared >> check_main_seller.override(pool=sp_api_pool(main_account.id))(channel.id) >> verdict(channel.id)
+        else:
+            compared >> verdict(channel.id)
     return dag
+
+
+def _may_hold_the_copies(main_account: Account, account: Account, channel: Channel) -> bool:
+    """Could BIL have copied to the main seller's own account instead of the channel's (another seller of the
+    marketplace's region: one authorization covers one region)?"""
+    return main_account.seller_id != account.seller_id and main_account.region == channel.marketplace.region

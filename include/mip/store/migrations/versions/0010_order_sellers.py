@@ -12,14 +12,14 @@ switch's old Seller ID; without any switch: the account's latest recorded Seller
 topology's ``seller_id``).
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
