@@ -153,7 +153,8 @@ def import_both_ways(url: str, count: int, scale: float) -> dict:
 
 
 def synthetic(count: int, seed: int = 7):
-    """Orders and lines shaped like the API path's (raw included), a realistic mix of sizes."""
+    """Orders and lines shaped like the API path's (raw included), a realistic mix of sizes, as the load step
+    writes them (mip.orders.load.LOADED_ORDER_COLUMNS / LOADED_ITEM_COLUMNS)."""
     from mip.orders.model import Item, Order
 
     rng = random.Random(seed)
@@ -176,7 +177,8 @@ def synthetic(count: int, seed: int = 7):
                 "ItemPrice": {"CurrencyCode": "EUR", "Amount": str(price)},
             }
             items.append(
-                Item(
+                (DEMO, "demo")  # the Seller ID and account the rows were read with (mip.orders.load)
+                + Item(
                     order_id,
                     sku if position == 0 else f"{sku}-{position}",
                     raw["OrderItemId"],
@@ -207,7 +209,8 @@ def synthetic(count: int, seed: int = 7):
             "ShippingAddress": {"City": "Milano", "PostalCode": "20121", "CountryCode": "IT"},
         }
         orders.append(
-            Order(order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order).row()
+            (DEMO, "demo")
+            + Order(order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order).row()
         )
     return orders, items
 
