@@ -176,27 +176,25 @@ def synthetic(count: int, seed: int = 7):
                 "QuantityOrdered": 1,
                 "ItemPrice": {"CurrencyCode": "EUR", "Amount": str(price)},
             }
-            items.append(
-                (DEMO, "demo")  # the Seller ID and account the rows were read with (mip.orders.load)
-                + Item(
-                    order_id,
-                    sku if position == 0 else f"{sku}-{position}",
-                    raw["OrderItemId"],
-                    "it",
-                    sku,
-                    raw["ASIN"],
-                    f"Prodotto {sku}",
-                    1,
-                    price,
-                    (price * 22 / 122).quantize(Decimal("0.01")),
-                    Decimal("0.00"),
-                    Decimal("0.00"),
-                    Decimal("0.00"),
-                    "EUR",
-                    updated,
-                    raw,
-                ).row()
-            )
+            item = Item(
+                order_id,
+                sku if position == 0 else f"{sku}-{position}",
+                raw["OrderItemId"],
+                "it",
+                sku,
+                raw["ASIN"],
+                f"Prodotto {sku}",
+                1,
+                price,
+                (price * 22 / 122).quantize(Decimal("0.01")),
+                Decimal("0.00"),
+                Decimal("0.00"),
+                Decimal("0.00"),
+                "EUR",
+                updated,
+                raw,
+            ).row()
+            items.append((DEMO, "demo", *item))  # the Seller ID and account read with (mip.orders.load)
             total += price
         raw_order = {
             "AmazonOrderId": order_id,
@@ -209,8 +207,13 @@ def synthetic(count: int, seed: int = 7):
             "ShippingAddress": {"City": "Milano", "PostalCode": "20121", "CountryCode": "IT"},
         }
         orders.append(
-            (DEMO, "demo")
-            + Order(order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order).row()
+            (
+                DEMO,
+                "demo",
+                *Order(
+                    order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order
+                ).row(),
+            )
         )
     return orders, items
 
