@@ -26,6 +26,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.orders.conftest import assert_matches_truth, generate, truth, wait_until
@@ -100,6 +101,9 @@ def stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_orders):
                 "pools and connections (mip.airflow.setup)",
             )
             api = stack.start()
+            # the api-server answers nothing while it prepares a task's first start (seconds, a minute on a
+            # machine shared by several test runs): wait for it rather than fail the case
+            api.client.timeout = httpx.Timeout(180)
             api.wait_for_dags([ORDERS_DAG, REPAIR_DAG], timeout=240)
             yield stack, api, sandbox
         finally:
