@@ -168,7 +168,8 @@ def import_every_way(url: str, count: int, scale: float) -> dict:
 
 
 def synthetic(count: int, seed: int = 7):
-    """Orders and lines shaped like the API path's (raw included), a realistic mix of sizes."""
+    """Orders and lines shaped like the API path's (raw included), a realistic mix of sizes, as the load step
+    writes them (mip.orders.load.LOADED_ORDER_COLUMNS / LOADED_ITEM_COLUMNS)."""
     from mip.orders.model import Item, Order
 
     rng = random.Random(seed)
@@ -190,26 +191,25 @@ def synthetic(count: int, seed: int = 7):
                 "QuantityOrdered": 1,
                 "ItemPrice": {"CurrencyCode": "EUR", "Amount": str(price)},
             }
-            items.append(
-                Item(
-                    order_id,
-                    sku if position == 0 else f"{sku}-{position}",
-                    raw["OrderItemId"],
-                    "it",
-                    sku,
-                    raw["ASIN"],
-                    f"Prodotto {sku}",
-                    1,
-                    price,
-                    (price * 22 / 122).quantize(Decimal("0.01")),
-                    Decimal("0.00"),
-                    Decimal("0.00"),
-                    Decimal("0.00"),
-                    "EUR",
-                    updated,
-                    raw,
-                ).row()
-            )
+            item = Item(
+                order_id,
+                sku if position == 0 else f"{sku}-{position}",
+                raw["OrderItemId"],
+                "it",
+                sku,
+                raw["ASIN"],
+                f"Prodotto {sku}",
+                1,
+                price,
+                (price * 22 / 122).quantize(Decimal("0.01")),
+                Decimal("0.00"),
+                Decimal("0.00"),
+                Decimal("0.00"),
+                "EUR",
+                updated,
+                raw,
+            ).row()
+            items.append((DEMO, "demo", *item))  # the Seller ID and account read with (mip.orders.load)
             total += price
         raw_order = {
             "AmazonOrderId": order_id,
@@ -222,7 +222,13 @@ def synthetic(count: int, seed: int = 7):
             "ShippingAddress": {"City": "Milano", "PostalCode": "20121", "CountryCode": "IT"},
         }
         orders.append(
-            Order(order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order).row()
+            (
+                DEMO,
+                "demo",
+                *Order(
+                    order_id, "it", "APJ6JRA9NG5V4", "Shipped", "MFN", purchase, updated, "EUR", total, raw_order
+                ).row(),
+            )
         )
     return orders, items
 

@@ -89,6 +89,7 @@ def test_switching_accounts_keeps_history(own_sandbox, stored_connection, db, tm
         "channels:\n  - {id: it, account: demo, country: IT, role: main}\n"
         "  - {id: fr, account: demo, country: FR, role: international, linked_main: it}\n"
     )
+    before = stored_extra()
     result = mip(
         "credentials",
         "reset",
@@ -101,7 +102,6 @@ def test_switching_accounts_keeps_history(own_sandbox, stored_connection, db, tm
         str(topology),
     )
     assert result.returncode == 0, result.stderr
-    before = stored_extra()
     assert "Seller ID switched A1MIPDEMOSELLER -> A2MIPOTHERSELLER" in result.stdout
     assert "now set seller_id: A2MIPOTHERSELLER" in result.stdout
     assert stored_extra()["seller_id"] == "A2MIPOTHERSELLER"
