@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from mip.command_errors import report_user_errors
 from mip.store.db import connect
 
 SHOWN_ROWS = 200
@@ -68,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--all", action="store_true", help="also the matched listings that are never deleted")
     parser.add_argument("--url", help="the mip database (default: MIP_DATABASE_URL)")
     args = parser.parse_args(argv)
+    return report_user_errors(parser.prog, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
     with connect(args.url) as conn:
         if args.command == "list":
             _list(conn, args.channel)
