@@ -42,7 +42,8 @@ def _show(conn, plan_id: str, everything: bool) -> int:
     print(found[0])
     print(f"\nstatus: {found[1]}\n")
     rows = conn.execute(
-        "SELECT sku, reference, reason, status, excluded_because, evidence, issues FROM mip.migration_plans "
+        "SELECT sku, reference, reason, status, coalesce(excluded_because, waiting_because), evidence, issues "
+        "FROM mip.migration_plans "
         "WHERE plan_id = %s AND (%s OR status <> 'excluded') ORDER BY status, reason, sku LIMIT %s",
         (plan_id, everything, SHOWN_ROWS),
     ).fetchall()
