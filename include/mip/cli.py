@@ -159,12 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mip.command_errors import report_user_errors
+
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except TopologyError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    return report_user_errors("mip", lambda: args.func(args))
 
 
 if __name__ == "__main__":

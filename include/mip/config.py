@@ -18,7 +18,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mip.listings.settings import PublishSettings
+from mip.catalog.supplier_format import DEFAULT_LANGUAGE
+from mip.listings.settings import LANGUAGE_PATTERN, PublishSettings
 from mip.marketplaces import MARKETPLACES, Marketplace, marketplace_for, normalise_country
 
 DEFAULT_TOPOLOGY = Path(__file__).resolve().parents[1] / "channels.yaml"
@@ -57,6 +58,24 @@ class Strict(BaseModel):
 
 class Settings(Strict):
     max_main_channels: int = Field(default=2, ge=1)
+
+
+class CatalogSettings(Strict):
+    """The supplier's catalog, deployment-wide (one supplier feeds every channel)."""
+
+    # Every product needs a name in this language (``name_<language>``); a main channel publishes in its
+    # marketplace's language (or publish.language), then publish.fallback_languages, then this one.
+    language: str = DEFAULT_LANGUAGE
+
+    @field_validator("language")
+    @classmethod
+    def _language_key(cls, value: str) -> str:
+        if not LANGUAGE_PATTERN.match(value):
+            raise RuleViolation(
+                f"language {value!r} is not a catalog language key",
+                "use the two-letter key of the supplier's name_<language> columns, e.g. it, de, fr, es, en",
+            )
+        return value
 
 
 class Account(Strict):
@@ -129,6 +148,7 @@ class Channel(Strict):
 
 class Topology(Strict):
     settings: Settings = Settings()
+    catalog: CatalogSettings = CatalogSettings()
     accounts: tuple[Account, ...]
     channels: tuple[Channel, ...]
 

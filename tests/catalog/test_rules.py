@@ -111,7 +111,7 @@ def test_a_good_drop_loads_everything(tmp_path):
         ({"ean": "4006381333932"}, "ean", "gtin_checksum", "4006381333932", "wrong check digit (expected 1)"),
         ({"ean": "12345"}, "ean", "gtin_format", "12345", "12 (UPC-A) or 13 (EAN-13) digits"),
         ({"ean": ""}, "ean", "gtin_format", "", "12 (UPC-A) or 13 (EAN-13) digits"),
-        ({"name_en": " "}, "name_en", "missing_name", "", "default language 'en'"),
+        ({"name_en": " "}, "name_en", "missing_name", "", "catalog language 'en'"),
         ({"reference": ""}, "reference", "missing_reference", "", "is empty"),
         ({"weight_kg": "1,5"}, "weight_kg", "unparsable_number", "1,5", "'.' as the decimal point"),
         ({"length_cm": "-3"}, "length_cm", "out_of_range", "-3", "must not be negative"),
@@ -216,7 +216,7 @@ def test_latin1_bytes_in_the_utf8_file_reject_that_line_only(tmp_path):
     drop = read(
         write_drop(
             tmp_path,
-            [product(1), broken, product(3)],
+            [product(1, name_de="Messer für Küche"), broken, product(3)],
             prices=["R1;1.00;2.00", "R2;1.00;2.00", "R3;1.00;2.00"],
             stock=["R1;1", "R2;1", "R3;1"],
         )
@@ -229,6 +229,7 @@ def test_latin1_bytes_in_the_utf8_file_reject_that_line_only(tmp_path):
         "R2",
     )
     assert rejection.value == "Messer f\\xfcr K\\xfcche" and "not valid UTF-8" in rejection.message
+    assert "line 2 is UTF-8 text, so the file mixes encodings" in rejection.message
     assert sorted(loaded(drop)["reference"]) == ["R1", "R3"]
 
 

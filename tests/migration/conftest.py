@@ -81,6 +81,39 @@ def migration_sandbox(tmp_path_factory):
         yield running
 
 
+def publish_mip_copies(sandbox, db, country: str, references, *, buyable: bool = True) -> None:
+    """MIP's own listings of ``references`` on Amazon, as mip_publish leaves them (seeded in the sandbox);
+    ``buyable`` False: listed without stock (Amazon shows it, nobody can buy it)."""
+    language = country.lower()
+    rows = db.execute(
+        "SELECT reference, ean, brand, coalesce(names ->> %s, names ->> 'en') FROM mip.supplier_products "
+        "WHERE reference = ANY(%s)",
+        (language, sorted(references)),
+    ).fetchall()
+    assert len(rows) == len(set(references)), "every reference is a catalog product"
+    listings = [
+        {
+            "sku": f"MIP-{reference}",
+            "item_name": name,
+            "brand": brand,
+            "gtin": ean,
+            "gtin_type": "ean",
+            "price": "24.99",
+            "quantity": 5 if buyable else 0,
+            "source": "mip",
+        }
+        for reference, ean, brand, name in rows
+    ]
+    sandbox.admin("POST", "listings/seed", json={"seller_id": DEMO, "country": country, "listings": listings})
+
+
+def expected_references(country: str, seed: int = 1) -> set[str]:
+    """The catalog products whose CSV-era duplicates the plan deletes."""
+    from sandbox.spapi.demo_listings import PLANNED_KINDS
+
+    return {t.reference for t in seeded_truth(seed) if t.country == country and t.kind in PLANNED_KINDS}
+
+
 def use_connection(monkeypatch, sandbox) -> dict:
     """The demo account's connection pointing at ``sandbox`` for dag.test runs, with fresh rate buckets."""
     extra = use_sandbox_connection(monkeypatch, sandbox)

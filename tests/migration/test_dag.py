@@ -11,8 +11,10 @@ from tests.dags.conftest import task_states
 from tests.migration.conftest import (
     DEMO,
     expected_planned,
+    expected_references,
     plan_from_report,
     precision_recall,
+    publish_mip_copies,
     sandbox_listings,
     seeded_truth,
     use_connection,
@@ -41,8 +43,8 @@ EXECUTING = ("submit_deletes", "wait_feeds", "apply_results", "verify_deleted")
 # .value), so a value given once would stick to later runs, in other test modules too.
 DEFAULTS = {
     "dry_run": True,
-    "max_delete_fraction": 0.2,
-    "source": "report",
+    "max_delete_fraction": None,
+    "source": "",
     "approve_plan_id": "",
     "max_plan_age_days": 7,
     "actor": "",
@@ -119,7 +121,7 @@ def test_the_dag_has_the_params_and_steps(dagbag):
         "max_plan_age_days",
         "actor",
     }
-    assert dag.params["dry_run"] is True and dag.params["max_delete_fraction"] == 0.2
+    assert dag.params["dry_run"] is True and dag.params["max_delete_fraction"] is None and dag.params["source"] == ""
     assert all(dag.params.get_param(name).description for name in dag.params)
     assert [t.task_id for t in dag.topological_sort()][:2] == ["check_channel", "request_listings"]
     assert set(dag.task_ids) == set(PLANNING)
@@ -134,12 +136,12 @@ def test_a_dry_run_writes_the_plan_and_deletes_nothing(migrate, migration_sandbo
     assert str(dag_run.state) == "success", task_states(dag_run)
     assert task_states(dag_run) == PLANNING
     plan_id = plan_of(db, dag_run)
-    planned = {s for s, st in statuses(db, plan_id).items() if st == "planned"}
+    planned = {s for s, st in statuses(db, plan_id).items() if st in ("planned", "waiting")}
     assert planned == expected_planned("IT")
     text = db.execute("SELECT summary_text FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)).fetchone()[
         0
     ]
-    assert f"Planned for deletion: {len(planned)} listings" in text and f"approve_plan_id = {plan_id}" in text
+    assert f"Planned for deletion: {len(planned)} listings" in text and f'"approve_plan_id": "{plan_id}"' in text
     assert [a[:2] for a in audit(db, plan_id)] == [("planned", "dag_test")]
 
     # approving it in a dry run checks it against fresh listings, and still deletes nothing
@@ -204,7 +206,7 @@ def test_a_stale_plan_is_refused(migrate, made_plan, migration_sandbox, db):
     db.execute("UPDATE mip.migration_plan_headers SET created_at = now() WHERE plan_id = %s", (plan_id,))
     db.commit()
     # a planned listing changed since (the seller retitled it)
-    changed = sorted(s for s, st in statuses(db, plan_id).items() if st == "planned")[0]
+    changed = sorted(s for s, st in statuses(db, plan_id).items() if st in ("planned", "waiting"))[0]
     listing = sandbox_listings(migration_sandbox, "DE")[changed]
     retitled = {
         "sku": changed,
@@ -232,6 +234,7 @@ def test_an_approved_plan_deletes_exactly_the_plan_and_a_fatal_feed_is_retried(
     migrate, made_plan, migration_sandbox, db
 ):
     sandbox = migration_sandbox
+    publish_mip_copies(sandbox, db, "IT", expected_references("IT"))  # MIP's copies are live: deleting is safe
     before = sandbox_listings(sandbox, "IT")
     plan_id = made_plan("it")
     planned = {s for s, st in statuses(db, plan_id).items() if st == "planned"}
@@ -335,7 +338,7 @@ def test_a_latin1_flat_file_is_read_and_planned(migrate, db, imports_dir):
     dag_run = migrate(DE, source=str(file))
     assert str(dag_run.state) == "success", task_states(dag_run)
     plan_id = plan_of(db, dag_run)
-    planned = {s for s, st in statuses(db, plan_id).items() if st == "planned"}
+    planned = {s for s, st in statuses(db, plan_id).items() if st in ("planned", "waiting")}
     precision, recall = precision_recall(planned, expected_planned("DE"))
     print(f"\nde from a cp1252 flat file: {len(planned)} planned; precision {precision:.3f}, recall {recall:.3f}")
     assert (precision, recall) == (1.0, 1.0)
@@ -370,3 +373,34 @@ def test_a_broken_file_fails_naming_the_line_and_column(migrate, imports_dir, ca
     assert states["stage_listings"] == "failed" and states["make_plan"] != "success"
     output = capfd.readouterr()
     assert f"{file}: line 3, column 9 (field item-name): byte 0xE8 is not valid UTF-8" in output.out + output.err
+
+
+def test_following_the_plans_next_line_literally_approves_it(migrate, migration_sandbox, db, tmp_path):
+    """A plan made from the seller's file: an approval without ``source`` reads the same file (not Amazon's
+    report, where every listing the file lacks would look changed), and the conf of the plan's "Next:" line,
+    copied as it is, deletes exactly the plan."""
+    import json
+
+    publish_mip_copies(migration_sandbox, db, "DE", expected_references("DE"))
+    file = cp1252_listings_file(tmp_path / "Angebote.txt", "DE")
+    planning = migrate(DE, source=str(file), max_delete_fraction=0.3)
+    assert str(planning.state) == "success", task_states(planning)
+    plan_id = plan_of(db, planning)
+    assert set(statuses(db, plan_id).values()) == {"planned"}, "MIP's copies are live (searchListingsItems)"
+    text = db.execute("SELECT summary_text FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)).fetchone()
+    next_line = next(line for line in text[0].splitlines() if line.startswith("Next:"))
+    conf = json.loads(next_line[next_line.index("{") :])
+    assert conf == {"approve_plan_id": plan_id, "dry_run": False, "source": str(file), "max_delete_fraction": 0.3}
+
+    checked = migrate(DE, approve_plan_id=plan_id)  # no source, no threshold: the plan's own
+    assert task_states(checked)["approve_plan"] == "success", audit(db, plan_id)[-1]
+    assert db.execute(
+        "SELECT source, path FROM mip.migration_inputs WHERE run_id = %s", (checked.run_id,)
+    ).fetchone() == ("file", str(file))
+    assert audit(db, plan_id)[-1][3]["max_delete_fraction"] == 0.3
+
+    before = sandbox_listings(migration_sandbox, "DE")
+    approved = migrate(DE, **conf)
+    assert str(approved.state) == "success", task_states(approved)
+    assert set(before) - set(sandbox_listings(migration_sandbox, "DE")) == expected_planned("DE")
+    assert set(statuses(db, plan_id).values()) == {"verified"}

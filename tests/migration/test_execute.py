@@ -10,7 +10,15 @@ from mip.config import load_topology
 from mip.migration import execute
 from mip.migration.approve import approve
 from mip.migration.plan import PlanContext
-from tests.migration.conftest import DEMO, expected_planned, plan_from_report, sandbox_listings, stage_report
+from tests.migration.conftest import (
+    DEMO,
+    expected_planned,
+    expected_references,
+    plan_from_report,
+    publish_mip_copies,
+    sandbox_listings,
+    stage_report,
+)
 
 
 def feeds(sandbox) -> list[dict]:
@@ -37,6 +45,7 @@ def test_partial_acceptance_is_reported_per_sku_and_finished_by_approving_again(
     gateway = make_gateway(sandbox)
     topology = load_topology()
     channel = topology.channel("de")
+    publish_mip_copies(sandbox, db, "DE", expected_references("DE"))  # MIP's copies are live: deleting is safe
     before = sandbox_listings(sandbox, "DE")
     plan_id = plan_from_report(db, gateway, "de", "partial-plan").plan_id
     planned = expected_planned("DE")

@@ -93,7 +93,23 @@ def test_a_file_mixing_encodings_names_the_line_and_column():
     with pytest.raises(ListingsFileError) as error:
         parse(data, "mixed.txt")
     assert "mixed.txt: line 3, column 5 (field item-name): byte 0xE8 is not valid UTF-8" in str(error.value)
-    assert "mixes encodings" in str(error.value)
+    assert "but line 2, column 2 (field item-name) is UTF-8 text: the file mixes encodings" in str(error.value)
+
+
+# An accented capital followed by a typographic quote or an ellipsis: in cp1252 each pair is also valid UTF-8.
+UTF8_LOOKALIKES = ["CAFFÈ” ESPRESSO", "TAVOLO PIÙ… GRANDE", "MAß“ 42 cm"]
+
+
+@pytest.mark.parametrize("lookalike", UTF8_LOOKALIKES)
+def test_a_cp1252_file_whose_byte_pairs_look_like_utf8_is_read_as_cp1252(lookalike):
+    assert lookalike.encode("cp1252").decode("utf-8")  # the trap: this pair is valid UTF-8
+    rows = [
+        [lookalike, "CSV-1", "1", "1", "", "", "", "DEFAULT", "Active"],  # before any byte that breaks UTF-8
+        ["Tè verde Caffè", "CSV-2", "1", "1", "", "", "", "DEFAULT", "Active"],
+    ]
+    parsed = parse(tsv(rows).encode("cp1252"), "listings.txt")
+    assert parsed.encoding == "cp1252"
+    assert parsed.frame.set_index("sku")["item_name"].to_dict() == {"CSV-1": lookalike, "CSV-2": "Tè verde Caffè"}
 
 
 def test_a_missing_required_column_names_line_1_and_the_column():

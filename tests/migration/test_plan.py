@@ -43,7 +43,7 @@ def test_the_plan_finds_exactly_the_seeded_duplicates(channel_id, migration_sand
     country = channel_id.upper()
     outcome = plan_from_report(db, make_gateway(migration_sandbox), channel_id, f"exact-{channel_id}")
     rows = plan_rows(db, outcome.plan_id)
-    planned = {sku for sku, row in rows.items() if row[2] == "planned"}
+    planned = {sku for sku, row in rows.items() if row[2] in ("planned", "waiting")}
     expected = expected_planned(country)
     precision, recall = precision_recall(planned, expected)
     truth = {t.sku: t for t in seeded_truth() if t.country == country}
@@ -85,6 +85,20 @@ def test_the_plan_finds_exactly_the_seeded_duplicates(channel_id, migration_sand
     assert header[:3] == ("ready", len(expected), len(truth))
     assert f"Planned for deletion: {len(expected)} listings" in header[3] and "other_ean" in header[3]
     assert header[4]["by_reason"] == dict(sorted(Counter(REASON_OF_KIND[truth[s].kind] for s in expected).items()))
+    # MIP has published none of these products here yet: every duplicate waits, so buyers keep an offer
+    assert {rows[s][2] for s in planned} == {"waiting"}
+    assert header[4]["waiting"] == {"mip_not_listed": len(expected)}
+    assert f"Waiting: {len(expected)} of them are deleted only once MIP's own listing" in header[3]
+    assert all(
+        rows[s][4]["mip_copy"]
+        == {
+            "sku": f"MIP-{rows[s][0]}",
+            "live": False,
+            "waiting_because": "mip_not_listed",
+            "seen_in": rows[s][4]["mip_copy"]["seen_in"],
+        }
+        for s in planned
+    )
 
 
 def test_mip_managed_listings_are_never_planned_and_their_asins_find_offers(
@@ -146,8 +160,10 @@ def test_mip_managed_listings_are_never_planned_and_their_asins_find_offers(
     assert rows["CSV-IT-ON-MIP-ASIN"][:3] == (other[4:], "same_asin", "planned")
     assert rows[same_gtin.sku][:3] == (same_gtin.reference, "same_gtin", "planned")
     assert rows[same_gtin.sku][4]["catalog"]["mip_sku"] == f"MIP-{same_gtin.reference}"
-    planned = {s for s, r in rows.items() if r[2] == "planned"}
+    planned = {s for s, r in rows.items() if r[2] in ("planned", "waiting")}
     assert planned == expected_planned("IT") | {"CSV-IT-ON-MIP-ASIN"}
+    # only the duplicates of the products whose MIP listing is live are deleted now; the others wait
+    assert {s for s, r in rows.items() if r[2] == "planned"} == {"CSV-IT-ON-MIP-ASIN", same_gtin.sku}
     fba = {t.sku for t in truth if t.fulfillment == "AFN"}
     assert fba and not fba & planned
 

@@ -227,3 +227,32 @@ def test_a_channel_without_publish_settings_is_not_published():
         stages.publish_settings(topology.channel("it"))
     with pytest.raises(stages.NotPublished, match="never publishes to it"):
         stages.publish_settings(topology.channel("fr"))
+
+
+def test_a_channel_falls_back_to_the_catalog_language_and_tags_the_text_with_it(clean):
+    """An Italian supplier (catalog.language it): amazon.de gets the Italian title, tagged it_IT, when there is
+    no German one and no fallback is configured; a German title wins where there is one."""
+    db = clean
+    german = channel_with(PUBLISH, country="DE", channel_id="it")  # channel id "it": the helpers' stage key
+    insert_products(
+        db,
+        [
+            product("ONLY-IT", names={"it": "Coltello da cuoco"}, descriptions={"it": "Lama in acciaio."}),
+            product("BOTH", names={"it": "Padella", "de": "Pfanne"}, descriptions={}),
+        ],
+    )
+    ctx = stages.RunContext(german, "fallback", "mip_publish__de", "test", catalog_language="it")
+    assert stages.select_offers(db, ctx)["selected"] == 2
+    offers = dict(db.execute("SELECT sku, language FROM mip.stage_offer WHERE run_id = 'fallback'").fetchall())
+    assert offers == {"MIP-ONLY-IT": "it", "MIP-BOTH": "de"}
+    stages.gate_offers(db, ctx)
+    stages.price_offers(db, ctx)
+    stages.gate_prices(db, ctx)
+    plan_changes(db, ctx)
+    messages = dict(db.execute("SELECT sku, payload FROM mip.stage_plan WHERE run_id = 'fallback'").fetchall())
+    assert messages["MIP-ONLY-IT"]["attributes"]["item_name"][0] == {
+        "value": "Coltello da cuoco",
+        "language_tag": "it_IT",
+        "marketplace_id": "A1PA6795UKMFR9",
+    }
+    assert messages["MIP-BOTH"]["attributes"]["item_name"][0]["language_tag"] == "de_DE"

@@ -94,15 +94,16 @@ def test_product_types_first_match_and_default():
     assert product_types(paths, custom, "HOME").tolist() == ["HOME", "HOME", "HOME", "FISHING_ROD", "HOME"]
 
 
-def test_languages_default_to_the_marketplace_and_fallbacks_follow():
+def test_languages_default_to_the_marketplace_then_fallbacks_then_the_catalog_language():
     it = channel_with("pricing: {default: {strategy: margin_on_cost, percent: 30}}")
-    assert it.publish.languages(it.marketplace.language_tag) == ("it",)
+    assert it.publish.languages(it.marketplace.language_tag, "en") == ("it", "en")
+    assert it.publish.languages(it.marketplace.language_tag, "it") == ("it",)
     de = channel_with(
         "fallback_languages: [en, de]\npricing: {default: {strategy: margin_on_cost, percent: 30}}",
         country="DE",
         channel_id="de",
     )
-    assert de.publish.languages(de.marketplace.language_tag) == ("de", "en")
+    assert de.publish.languages(de.marketplace.language_tag, "it") == ("de", "en", "it")
 
 
 @pytest.mark.parametrize(

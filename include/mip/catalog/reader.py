@@ -1,13 +1,15 @@
 """Reading catalog files in chunks of records, with physical line numbers and the structural checks.
 
-The raw bytes are read line by line and decoded one line at a time, so a line that is not UTF-8
-(Latin-1 bytes, say) is caught with its number while the rest of the file still loads; NUL characters
-count as broken encoding too (PostgreSQL text cannot hold them). CSV records go through the ``csv``
-module (quoted fields may hold ``;`` and line breaks; a record's line is the physical line it starts
-on), then every record with the header's number of fields becomes a row of a chunk DataFrame (all
-values ``str``, plus the line number and a digest of the record as written, see
-``mip.catalog.normalise.content_hash``), which ``mip.catalog.validate`` checks column-wise. Memory stays
-bounded by the chunk size whatever the file size.
+Each file's encoding is detected first (``mip.encodings``): UTF-8, or Windows-1252 when some line is
+not UTF-8 and no line holds real UTF-8 text (a cp1252 byte pair that happens to be valid UTF-8,
+``È”``, does not count). In a file that truly mixes both, the lines are read as UTF-8 one at a time,
+so a line that is not (Latin-1 bytes inside the UTF-8 file) is caught with its number while the rest
+of the file still loads; NUL characters count as broken encoding too (PostgreSQL text cannot hold
+them). CSV records go through the ``csv`` module (quoted fields may hold ``;`` and line breaks; a
+record's line is the physical line it starts on), then every record with the header's number of
+fields becomes a row of a chunk DataFrame (all values ``str``, plus the line number and a digest of
+the record as written, see ``mip.catalog.normalise.content_hash``), which ``mip.catalog.validate``
+checks column-wise. Memory stays bounded by the chunk size whatever the file size.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from mip import encodings
 from mip.catalog.rejections import Rejection, reject
 from mip.catalog.supplier_format import DELIMITER, KNOWN_COLUMNS, CatalogSourceError
 
@@ -53,24 +56,32 @@ def _bad_field(names: Sequence[str], values: Sequence[str]) -> tuple[str | None,
     return None, None
 
 
-def _encoding_detail(value: str | None) -> str:
+def _encoding_detail(value: str | None, utf8_line: int | None = None) -> str:
     if value is not None and "\x00" in value:
         return "holds a NUL character"
-    return "is not valid UTF-8 (undecodable bytes shown as \\x escapes; Latin-1 text inside the UTF-8 file?)"
+    where = f"line {utf8_line} is UTF-8 text, so the file mixes encodings" if utf8_line else "the file is UTF-8"
+    return (
+        f"is not valid UTF-8 while {where} (undecodable bytes shown as \\x escapes); save the file again in one "
+        "encoding"
+    )
 
 
 class _Lines:
-    """The file's lines decoded one by one; undecodable ones are noted (and decoded with escapes)."""
+    """The file's lines decoded one by one in the file's encoding; undecodable ones are noted (and decoded
+    with escapes)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.bad: list[int] = []
+        self.detected = encodings.detect_file(path)
+        self.utf8_line = self.detected.utf8.line if self.detected.utf8 else None
 
     def __iter__(self) -> Iterator[str]:
+        legacy = self.detected.encoding == encodings.CP1252
         with self.path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 try:
-                    text = raw.decode("utf-8")
+                    text = encodings.decode_legacy(raw)[0] if legacy else raw.decode("utf-8")
                 except UnicodeDecodeError:
                     self.bad.append(number)
                     text = raw.decode("utf-8", "surrogateescape")
@@ -140,7 +151,9 @@ def csv_chunks(
             consumed_bad = len(lines.bad)
             name, value = _bad_field(header, row)
             chunk.rejections.append(
-                reject(source, start, reference, name, "broken_encoding", value, _encoding_detail(value))
+                reject(
+                    source, start, reference, name, "broken_encoding", value, _encoding_detail(value, lines.utf8_line)
+                )
             )
         elif len(row) != width:
             chunk.rejections.append(
@@ -236,11 +249,14 @@ def jsonl_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     source = path.name
     chunk = Chunk(pd.DataFrame())
     rows: list[dict[str, str]] = []
+    detected = encodings.detect_file(path)
+    legacy = detected.encoding == encodings.CP1252
+    utf8_line = detected.utf8.line if detected.utf8 else None
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
-            text = raw.decode("utf-8", "surrogateescape")
+            text = encodings.decode_legacy(raw)[0] if legacy else raw.decode("utf-8", "surrogateescape")
             try:
                 record = json.loads(text)
                 if not isinstance(record, dict):
@@ -267,7 +283,9 @@ def jsonl_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
             if _BAD_CHAR.search(text):
                 name, value = _bad_field(list(row), list(row.values()))
                 chunk.rejections.append(
-                    reject(source, number, reference, name, "broken_encoding", value, _encoding_detail(value))
+                    reject(
+                        source, number, reference, name, "broken_encoding", value, _encoding_detail(value, utf8_line)
+                    )
                 )
                 continue
             row[LINE] = number  # type: ignore[assignment]

@@ -23,7 +23,7 @@ RULES = {
     "rejected (which one is right cannot be known)",
     "gtin_format": "the EAN is not 12 (UPC-A) or 13 (EAN-13) digits",
     "gtin_checksum": "the EAN's check digit is wrong",
-    "missing_name": "no name in the default language",
+    "missing_name": "no name in the catalog language (catalog.language of the topology, default en)",
     "unparsable_number": "a number field is not a number ('.' as decimal point, no thousands separator)",
     "out_of_range": "a number is negative or too large for its column",
     "non_positive_cost": "cost_price is missing, zero or negative",

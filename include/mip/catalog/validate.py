@@ -148,7 +148,8 @@ def products(frame: pd.DataFrame, source: str, default_language: str) -> tuple[p
         out[name] == "",
         name,
         "missing_name",
-        f"is empty: every product needs a name in the default language '{default_language}'",
+        f"is empty: every product needs a name in the catalog language '{default_language}' (catalog.language "
+        "in channels.yaml)",
         out[name],
     )
 

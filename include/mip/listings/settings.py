@@ -52,7 +52,8 @@ class PublishSettings(SettingsModel):
     default_product_type: str = GENERIC_PRODUCT_TYPE
     # Catalog language of titles and descriptions; default: the marketplace's (it for IT).
     language: str | None = None
-    # Used, in order, for a product without a title/description in ``language``.
+    # Used, in order, for a product without a title in ``language``; the catalog language (``catalog.language``
+    # of the topology) always comes last, so every product has a title.
     fallback_languages: tuple[str, ...] = ()
     # Units kept back from the supplier's stock (quantity = max(stock - buffer, 0)).
     stock_buffer: int = Field(default=0, ge=0)
@@ -73,7 +74,8 @@ class PublishSettings(SettingsModel):
     def _fallbacks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_check_language(v) for v in value)
 
-    def languages(self, marketplace_language_tag: str) -> tuple[str, ...]:
-        """Catalog languages to try, in order: ``language`` (or the marketplace's), then the fallbacks."""
+    def languages(self, marketplace_language_tag: str, catalog_language: str) -> tuple[str, ...]:
+        """Catalog languages to try, in order: ``language`` (or the marketplace's), then the fallbacks, then
+        the catalog's own language (``catalog.language``: every product has a name in it)."""
         first = self.language or marketplace_language_tag.split("_")[0]
-        return (first, *(lang for lang in self.fallback_languages if lang != first))
+        return tuple(dict.fromkeys((first, *self.fallback_languages, catalog_language)))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
+from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.frames import copy_frame, read_frame
 from mip.listings.payloads import MAX_DESCRIPTION_CHARS, PAYLOAD_VERSION
 from mip.listings.sku import SKU_PREFIX
@@ -66,6 +67,7 @@ class RunContext:
     run_id: str
     dag_id: str | None = None
     task_id: str | None = None
+    catalog_language: str = DEFAULT_LANGUAGE  # the topology's catalog.language: the last fallback of titles
 
     @property
     def settings(self) -> PublishSettings:
@@ -150,7 +152,7 @@ def select_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS _selected (reference text PRIMARY KEY, product_type text)")
     conn.execute("TRUNCATE _selected")
     copy_frame(conn, "_selected", chosen)
-    language = _language_sql(settings.languages(market.language_tag))
+    language = _language_sql(settings.languages(market.language_tag, ctx.catalog_language))
     inserted = conn.execute(
         sql.SQL(
             """

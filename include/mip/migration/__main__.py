@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from mip.command_errors import report_user_errors
 from mip.store.db import connect
 
 SHOWN_ROWS = 200
@@ -41,7 +42,8 @@ def _show(conn, plan_id: str, everything: bool) -> int:
     print(found[0])
     print(f"\nstatus: {found[1]}\n")
     rows = conn.execute(
-        "SELECT sku, reference, reason, status, excluded_because, evidence, issues FROM mip.migration_plans "
+        "SELECT sku, reference, reason, status, coalesce(excluded_because, waiting_because), evidence, issues "
+        "FROM mip.migration_plans "
         "WHERE plan_id = %s AND (%s OR status <> 'excluded') ORDER BY status, reason, sku LIMIT %s",
         (plan_id, everything, SHOWN_ROWS),
     ).fetchall()
@@ -68,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("--all", action="store_true", help="also the matched listings that are never deleted")
     parser.add_argument("--url", help="the mip database (default: MIP_DATABASE_URL)")
     args = parser.parse_args(argv)
+    return report_user_errors(parser.prog, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
     with connect(args.url) as conn:
         if args.command == "list":
             _list(conn, args.channel)

@@ -8,7 +8,12 @@ A run with ``approve_plan_id`` reads fresh listings (a new report, or the file a
   ``listing_hash`` taken when planning); a listing whose DELETE was already sent may be gone;
 - none of them is a MIP SKU or fulfilled by Amazon now, and each still duplicates a product the
   channel publishes;
-- what is left to delete is at most ``max_delete_fraction`` of the marketplace's listings now.
+- what is left to delete is at most ``max_delete_fraction`` of the marketplace's listings now (the
+  plan's own threshold unless the run overrides it).
+
+Then MIP's own listing of each product is checked on Amazon again (``mip.migration.live``): a row whose
+copy is live now is deleted (a ``waiting`` row of an earlier approval too), one whose copy is not waits
+(``waiting``, with the reason) for a later approval. Waiting rows never refuse a plan.
 
 Any failed check refuses the plan (audited as ``refused``, nothing deleted): make a new plan. A passing
 check is audited as ``approved`` with the approver (or ``checked`` for a dry run, which deletes
@@ -18,9 +23,10 @@ partly failed is finished by approving it again.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -28,10 +34,14 @@ from psycopg.rows import dict_row
 from mip.listings.sku import is_mip_sku
 from mip.migration import audit, stage
 from mip.migration.catalog import read_catalog
+from mip.migration.live import mip_copies
 from mip.migration.plan import PlanContext
 
+if TYPE_CHECKING:
+    from mip.amazon.gateway import SpApiGateway
+
 DEFAULT_MAX_AGE_DAYS = 7
-TO_DELETE = ("planned", "failed")  # must still be listed, unchanged
+TO_DELETE = ("planned", "failed", "waiting")  # must still be listed, unchanged
 IN_FLIGHT = ("submitted", "deleted")  # a DELETE was sent: the listing may be gone already
 SHOWN = 8
 
@@ -48,6 +58,7 @@ class Approval:
     verified: int
     executes: bool
     message: str
+    waiting: int = 0
 
 
 def header(conn: psycopg.Connection, plan_id: str) -> dict[str, Any] | None:
@@ -55,6 +66,18 @@ def header(conn: psycopg.Connection, plan_id: str) -> dict[str, Any] | None:
         return cur.execute(
             "SELECT *, now() - created_at AS age FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,)
         ).fetchone()
+
+
+def plan_source(conn: psycopg.Connection, plan_id: str) -> str | None:
+    """What plan ``plan_id`` was made from: ``report``, or the path of the seller's file (None: no such plan)."""
+    found = conn.execute(
+        "SELECT source, coalesce(source_path, summary -> 'source' ->> 'path') FROM mip.migration_plan_headers "
+        "WHERE plan_id = %s",
+        (plan_id,),
+    ).fetchone()
+    if found is None:
+        return None
+    return found[1] if found[0] == "file" else "report"
 
 
 def _refuse(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, message: str, details: dict | None = None):
@@ -81,11 +104,15 @@ def approve(
     ctx: PlanContext,
     plan_id: str,
     *,
-    max_delete_fraction: float,
+    max_delete_fraction: float | None = None,
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     dry_run: bool = False,
+    gateway: SpApiGateway | None = None,
 ) -> Approval:
-    """Check plan ``plan_id`` against the run's fresh listings; raises ``PlanRefused`` (audited)."""
+    """Check plan ``plan_id`` against the run's fresh listings; raises ``PlanRefused`` (audited).
+
+    ``max_delete_fraction`` None: the plan's own. ``gateway``: to ask Amazon about MIP's copies when the
+    run read the seller's file."""
     channel = ctx.channel
     found = header(conn, plan_id)
     if found is None:
@@ -172,7 +199,7 @@ def approve(
             f"{_listed(unsafe)}; make a new plan",
             {"unsafe": unsafe},
         )
-    candidates = read_catalog(conn, channel).candidates
+    candidates = read_catalog(conn, channel, ctx.catalog_language).candidates
     dropped = [r["sku"] for r in still if r["reference"] not in candidates]
     if dropped:
         raise _refuse(
@@ -184,7 +211,8 @@ def approve(
             "deleting them would leave those products unsold. Make a new plan",
             {"not_published": dropped},
         )
-    to_delete = [r for r in pending if r["status"] in TO_DELETE]
+    if max_delete_fraction is None:
+        max_delete_fraction = float(found["max_delete_fraction"])
     fraction = len(still) / total if total else 0.0
     if still and fraction > max_delete_fraction:
         raise _refuse(
@@ -196,12 +224,26 @@ def approve(
             f"({max_delete_fraction:.0%}); approve with a higher max_delete_fraction if "
             "the plan is right",
         )
+    copies = mip_copies(
+        conn,
+        ctx.key,
+        sorted({r["reference"] for r in pending if r["status"] in TO_DELETE}),
+        channel=channel,
+        account=ctx.account,
+        gateway=gateway,
+    )
+    to_delete = [r for r in pending if r["status"] in TO_DELETE and copies[r["reference"]].live]
+    waiting = {r["sku"]: copies[r["reference"]].waiting_because for r in pending if r["status"] in TO_DELETE}
+    waiting = {sku: reason for sku, reason in waiting.items() if reason}
     verified = sum(1 for r in rows if r["status"] == "verified")
-    in_flight = len(pending) - len(to_delete)
+    in_flight = len(pending) - len(to_delete) - len(waiting)
     action = "checked" if dry_run else "approved"
+    by_reason = ", ".join(f"{reason} {n}" for reason, n in sorted(Counter(waiting.values()).items()))
     message = (
         f"plan {plan_id} is fresh: {len(to_delete):,} listings to delete, {in_flight:,} deletions to confirm, "
-        f"{verified:,} already deleted and verified" + (" (dry run: nothing is deleted)" if dry_run else "")
+        f"{verified:,} already deleted and verified"
+        + (f", {len(waiting):,} waiting for MIP's own listing to be live on Amazon ({by_reason})" if waiting else "")
+        + (" (dry run: nothing is deleted)" if dry_run else "")
     )
     audit.record(
         conn,
@@ -214,6 +256,7 @@ def approve(
         message=message,
         details={
             "to_delete": len(to_delete),
+            "waiting": dict(Counter(waiting.values())),
             "in_flight": in_flight,
             "verified": verified,
             "listings_total": total,
@@ -221,10 +264,26 @@ def approve(
         },
     )
     if not dry_run:
+        _mark_waiting(conn, plan_id, [r["sku"] for r in to_delete if r["status"] == "waiting"], waiting)
         conn.execute(
             "UPDATE mip.migration_plan_headers SET status = 'executing', approved_by = coalesce(approved_by, %s), "
             "approved_at = coalesce(approved_at, now()) WHERE plan_id = %s",
             (ctx.actor, plan_id),
         )
         conn.commit()
-    return Approval(plan_id, len(to_delete), in_flight, verified, not dry_run, message)
+    return Approval(plan_id, len(to_delete), in_flight, verified, not dry_run, message, len(waiting))
+
+
+def _mark_waiting(conn: psycopg.Connection, plan_id: str, now_live: list[str], waiting: dict[str, str]) -> None:
+    """Rows whose MIP copy became live are ``planned`` again; rows whose copy is not live ``waiting``."""
+    conn.execute(
+        "UPDATE mip.migration_plans SET status = 'planned', waiting_because = NULL, updated_at = now() "
+        "WHERE plan_id = %s AND sku = ANY(%s) AND status = 'waiting'",
+        (plan_id, now_live),
+    )
+    for reason in set(waiting.values()):
+        conn.execute(
+            "UPDATE mip.migration_plans SET status = 'waiting', waiting_because = %s, updated_at = now() "
+            "WHERE plan_id = %s AND sku = ANY(%s) AND status IN ('planned', 'failed', 'waiting')",
+            (reason, plan_id, [sku for sku, why in waiting.items() if why == reason]),
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.frames import read_frame
 from mip.migration.match import Catalog
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from mip.config import Channel
 
 
-def read_catalog(conn: psycopg.Connection, channel: Channel) -> Catalog:
+def read_catalog(conn: psycopg.Connection, channel: Channel, catalog_language: str = DEFAULT_LANGUAGE) -> Catalog:
     from mip.listings.selection import SELECTION_COLUMNS, selection_mask
     from mip.listings.stages import NotPublished, publish_settings
 
@@ -50,7 +51,7 @@ def read_catalog(conn: psycopg.Connection, channel: Channel) -> Catalog:
         products["retail_price"] = products["retail_price"].astype(float)
         chosen = products.loc[selection_mask(products, settings.selection) & products["ean"].notna(), "reference"]
         by_language = titles[titles["reference"].isin(set(chosen))]
-        for language in reversed(settings.languages(channel.marketplace.language_tag)):
+        for language in reversed(settings.languages(channel.marketplace.language_tag, catalog_language)):
             part = by_language[by_language["language"] == language]
             candidates.update(zip(part["reference"], part["name"], strict=True))
     return Catalog(

@@ -8,8 +8,9 @@
 - ``apply``: each processing report, per SKU: accepted -> ``deleted``; an ERROR issue, or a FATAL or
   cancelled feed -> ``failed`` with the issues (approving the plan again retries exactly those).
 - ``verify``: every ``deleted`` SKU is looked up (getListingsItem); a 404 makes it ``verified``.
-- ``finish``: the plan's verdict (``completed`` once every row is verified, else ``partial``) and the
-  ``executed`` audit entry: who approved, what this run deleted, what failed and why.
+- ``finish``: the plan's verdict (``completed`` once every row is verified, else ``partial``, e.g. while
+  rows wait for MIP's copy) and the ``executed`` audit entry: who approved, what this run deleted, what
+  failed and why, what waits.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ class FinishOutcome:
     def complete(self) -> bool:
         return self.status == "completed"
 
+    @property
+    def settled(self) -> bool:
+        """Nothing failed or is left to send or confirm: what remains (if anything) waits for MIP's copies."""
+        pending = self.counts.get("planned", 0) + self.counts.get("submitted", 0)
+        return not (self.failed or self.unverified or pending)
+
     def message(self, plan_id: str, channel_id: str) -> str:
         text = (
             f"plan {plan_id}: {self.counts.get('verified', 0):,} listings deleted and verified in all, "
@@ -96,6 +103,12 @@ class FinishOutcome:
         pending = self.counts.get("planned", 0) + self.counts.get("submitted", 0)
         if pending:
             text += f". {pending:,} still waiting to be sent or processed: approve the plan again to finish"
+        if self.counts.get("waiting"):
+            text += (
+                f". {self.counts['waiting']:,} wait for MIP's own listing of their product to be live on Amazon "
+                f"(buyers keep an offer): once mip_publish__{channel_id} has published them, approve plan {plan_id} "
+                "again to delete them"
+            )
         return text
 
 

@@ -4,9 +4,10 @@ Accepted: tab-, comma- or semicolon-separated text with a header row of Amazon's
 ``GET_MERCHANT_LISTINGS_ALL_DATA`` report's ``seller-sku``, ``item-name``, ``asin1``, ``product-id``,
 ``product-id-type``, ``fulfillment-channel``, ...; the flat-file template spellings ``item_sku``,
 ``external_product_id``, ``brand_name``, ... are accepted too, see ``COLUMNS``), in UTF-8 (with or
-without a byte-order mark) or Latin-1/cp1252. The encoding is detected: a file that is not UTF-8 and
-holds no UTF-8 multi-byte sequence is cp1252 (Latin-1 for the bytes cp1252 leaves undefined); one
-that mixes both is refused, naming the line and column of the first byte that breaks UTF-8.
+without a byte-order mark) or Latin-1/cp1252. The encoding is detected per file
+(``mip.encodings``): a file that is not UTF-8 is cp1252 (Latin-1 for the bytes cp1252 leaves
+undefined) unless another of its lines holds real UTF-8 text; such a file mixes encodings and is
+refused, naming a line of each kind.
 
 Problems that make the whole file unreadable (empty file, no header, a required column missing, a
 column named twice, mixed encodings, broken quoting) raise ``ListingsFileError`` naming the line and
@@ -25,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mip import encodings
 from mip.migration import normalise
 
 if TYPE_CHECKING:
@@ -65,7 +67,6 @@ FRAME_COLUMNS = (
     "open_date",
     "listing_hash",
 )
-_UTF8_MULTIBYTE = re.compile(rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3}")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
@@ -121,31 +122,30 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
                     f"{name}: line {line}, column {column}: byte 0x{data[exc.start]:02X} is not valid {encoding} "
                     f"although the file starts with a {encoding} byte-order mark; save the file again as UTF-8"
                 ) from None
-    try:
+    detected = encodings.detect(data)
+    if detected.encoding == encodings.UTF8:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        if _UTF8_MULTIBYTE.search(data):
-            line, column = _position(data, exc.start)
-            field_name = _field_at(data, exc.start)
-            raise ListingsFileError(
-                f"{name}: line {line}, column {column}{field_name}: byte 0x{data[exc.start]:02X} is not valid UTF-8, "
-                "but other lines are UTF-8: the file mixes encodings. Save it again in one encoding (UTF-8 or "
-                "Windows-1252/Latin-1)"
-            ) from None
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+    if detected.encoding == encodings.MIXED:
+        bad, good = detected.invalid, detected.utf8
+        raise ListingsFileError(
+            f"{name}: line {bad.line}, column {bad.column}{_field_at(data, bad.line, bad.column)}: byte "
+            f"0x{bad.byte:02X} is not valid UTF-8, but line {good.line}, column {good.column}"
+            f"{_field_at(data, good.line, good.column)} is UTF-8 text: the file mixes encodings. Save it again in "
+            "one encoding (UTF-8 or Windows-1252/Latin-1)"
+        )
+    return encodings.decode_legacy(data)
 
 
-def _field_at(data: bytes, offset: int) -> str:
-    """`` (field <header name>)`` for the byte at ``offset``, when the header can be read."""
+def _field_at(data: bytes, line: int, column: int) -> str:
+    """`` (field <header name>)`` for the byte at ``line`` and ``column``, when the header can be read."""
     first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
     delimiter = _delimiter(first_line.decode("ascii", "replace"))
     if delimiter is None:
         return ""
-    start = data.rfind(b"\n", 0, offset) + 1
-    index = data[start:offset].count(delimiter.encode())
+    start = 0
+    for _ in range(line - 1):
+        start = data.index(b"\n", start) + 1
+    index = data[start : start + column - 1].count(delimiter.encode())
     names = first_line.decode("ascii", "replace").split(delimiter)
     if index >= len(names) or _header_key(names[index]) not in _ALIASES:
         return ""  # only a column name MIP knows: nothing else of an unreadable file is repeated

@@ -1,9 +1,10 @@
 """Planning: the run's listings matched against the catalog -> a plan in ``mip``, gated, summarised.
 
 ``build_plan`` writes one ``mip.migration_plan_headers`` row and one ``mip.migration_plans`` row per
-matched listing (``planned``, or ``excluded`` with the cause), with the SKU, the catalog product, the
-reason and the evidence (the matching values on both sides). The plan id is derived from the Airflow
-run, so a retried planning task rewrites the same plan. Gates on the plan:
+matched listing (``planned``; ``waiting`` with the reason while MIP's own listing of the product is not
+live on Amazon, see ``mip.migration.live``; or ``excluded`` with the cause), with the SKU, the catalog
+product, the reason and the evidence (the matching values on both sides, and MIP's copy). The plan
+id is derived from the Airflow run, so a retried planning task rewrites the same plan. Gates on the plan:
 
 - never a MIP-managed SKU and never an FBA listing among the planned rows (matching excludes them;
   this is checked again on what was written, and a violation stops everything: it would be a bug);
@@ -20,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.sku import is_mip_sku
 from mip.migration import audit, stage
 from mip.migration import summary as summaries
@@ -30,6 +32,7 @@ from mip.store.bulk import copy_rows
 if TYPE_CHECKING:
     import psycopg
 
+    from mip.amazon.gateway import SpApiGateway
     from mip.config import Account, Channel
 
 PLAN_COLUMNS = (
@@ -44,7 +47,9 @@ PLAN_COLUMNS = (
     "excluded_because",
     "fulfillment",
     "listing_hash",
+    "waiting_because",
 )
+DELETIONS = ("planned", "waiting")  # the rows a plan deletes: now, or once MIP's copy is live
 
 
 class EmptyCatalog(RuntimeError):
@@ -62,6 +67,7 @@ class PlanContext:
     run_id: str
     dag_id: str | None
     actor: str
+    catalog_language: str = DEFAULT_LANGUAGE
 
     @property
     def key(self) -> stage.RunKey:
@@ -87,7 +93,14 @@ def fingerprint(hashes: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
 
 
-def build_plan(conn: psycopg.Connection, ctx: PlanContext, *, max_delete_fraction: float) -> PlanOutcome:
+def build_plan(
+    conn: psycopg.Connection,
+    ctx: PlanContext,
+    *,
+    max_delete_fraction: float,
+    gateway: SpApiGateway | None = None,
+) -> PlanOutcome:
+    """Match the run's listings, check MIP's copies on Amazon (``gateway``: for a file source), write the plan."""
     channel = ctx.channel
     plan_id = plan_id_for(channel.id, ctx.run_id)
     source = stage.input_of(conn, ctx.key)
@@ -95,15 +108,15 @@ def build_plan(conn: psycopg.Connection, ctx: PlanContext, *, max_delete_fractio
         raise RuntimeError(f"run {ctx.run_id} of channel {channel.id} has no staged listings: run stage_listings")
     listings = stage.read_listings(conn, ctx.key)
     total = int(source["rows"] or 0)
-    catalog = read_catalog(conn, channel)
+    catalog = read_catalog(conn, channel, ctx.catalog_language)
     if catalog.products.empty:
         raise EmptyCatalog(
             "mip.supplier_products holds no product: load the supplier catalog first (run mip_catalog_sync), then "
             "plan again"
         )
     result = match(listings, catalog)
-    rows = result.rows
-    planned = rows[rows["status"] == "planned"]
+    rows = _wait_for_mip_copies(conn, ctx, result.rows, gateway)
+    planned = rows[rows["status"].isin(DELETIONS)]
     _check_safety(planned, set(catalog.mip_listings["sku"]) if len(catalog.mip_listings) else set())
 
     refusal = None
@@ -112,7 +125,7 @@ def build_plan(conn: psycopg.Connection, ctx: PlanContext, *, max_delete_fractio
         refusal = (
             f"the plan deletes {len(planned):,} of the {total:,} listings of channel {channel.id} "
             f"({fraction:.1%}), more than max_delete_fraction ({max_delete_fraction:.0%}). Read the plan; if it is "
-            "right, plan again with a higher max_delete_fraction (and approve with the same value)"
+            "right, plan again with a higher max_delete_fraction (its approval uses the same value)"
         )
     status = "refused" if refusal else "ready"
     rejected = int(
@@ -155,7 +168,7 @@ def build_plan(conn: psycopg.Connection, ctx: PlanContext, *, max_delete_fractio
         refusal=refusal,
         total=total,
         max_delete_fraction=max_delete_fraction,
-        source=source["source"],
+        source=source,
     )
     audit.record(
         conn,
@@ -165,15 +178,42 @@ def build_plan(conn: psycopg.Connection, ctx: PlanContext, *, max_delete_fractio
         actor=ctx.actor,
         dag_id=ctx.dag_id,
         run_id=ctx.run_id,
-        message=refusal or f"{len(planned)} listings planned for deletion",
+        message=refusal
+        or f"{len(planned)} listings planned for deletion ({summary['waiting_total']} waiting for MIP's copy)",
         details={
             "planned": len(planned),
             "by_reason": summary["by_reason"],
+            "waiting": summary["waiting"],
             "excluded": summary["excluded"],
             "status": status,
         },
     )
     return PlanOutcome(plan_id, status, len(planned), summary, text, refusal)
+
+
+def _wait_for_mip_copies(conn: psycopg.Connection, ctx: PlanContext, rows, gateway: SpApiGateway | None):
+    """Planned rows whose product has no live MIP listing on Amazon become ``waiting`` (with the reason)."""
+    from mip.migration.live import mip_copies
+
+    rows = rows.assign(waiting_because=None)
+    planned = rows["status"] == "planned"
+    if not planned.any():
+        return rows
+    copies = mip_copies(
+        conn,
+        ctx.key,
+        sorted(set(rows.loc[planned, "reference"])),
+        channel=ctx.channel,
+        account=ctx.account,
+        gateway=gateway,
+    )
+    for index in rows.index[planned]:
+        state = copies[rows.at[index, "reference"]]
+        rows.at[index, "evidence"]["mip_copy"] = state.as_json()
+        if not state.live:
+            rows.at[index, "status"] = "waiting"
+            rows.at[index, "waiting_because"] = state.waiting_because
+    return rows
 
 
 def _check_safety(planned, mip_skus: set[str]) -> None:
@@ -198,18 +238,18 @@ def _write(
     refusal: str | None,
     total: int,
     max_delete_fraction: float,
-    source: str,
+    source: dict[str, Any],
 ) -> None:
     channel = ctx.channel
-    planned_hashes = rows.loc[rows["status"] == "planned", "listing_hash"].tolist()
+    planned_hashes = rows.loc[rows["status"].isin(DELETIONS), "listing_hash"].tolist()
     with conn.transaction():
         conn.execute("DELETE FROM mip.migration_plans WHERE plan_id = %s", (plan_id,))
         conn.execute("DELETE FROM mip.migration_plan_headers WHERE plan_id = %s", (plan_id,))
         conn.execute(
             "INSERT INTO mip.migration_plan_headers (plan_id, channel_id, account_id, seller_id, marketplace_id, "
-            "dag_id, run_id, source, status, refusal, max_delete_fraction, listings_total, planned, excluded, "
-            "fingerprint, summary, summary_text, created_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s)",
+            "dag_id, run_id, source, source_path, status, refusal, max_delete_fraction, listings_total, planned, "
+            "waiting, excluded, fingerprint, summary, summary_text, created_by) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 plan_id,
                 channel.id,
@@ -218,12 +258,14 @@ def _write(
                 channel.marketplace.marketplace_id,
                 ctx.dag_id,
                 ctx.run_id,
-                source,
+                source["source"],
+                source["path"],
                 status,
                 refusal,
                 max_delete_fraction,
                 total,
                 len(planned_hashes),
+                int((rows["status"] == "waiting").sum()),
                 int((rows["status"] == "excluded").sum()),
                 fingerprint(planned_hashes),
                 json.dumps(summary, default=str),
@@ -249,6 +291,7 @@ def _write(
                         _text(r["excluded_because"]),
                         _text(r["fulfillment"]),
                         r["listing_hash"],
+                        _text(r["waiting_because"]),
                     )
                     for r in rows.to_dict("records")
                 ],

@@ -1,4 +1,5 @@
-"""A plan's readable summary: counts by reason, what was left out and why, examples, the next step.
+"""A plan's readable summary: counts by reason, what waits and why, what was left out and why, examples,
+and the next step as the complete conf of the approving run (copy it as it is).
 
 The same summary is printed in the planning task's log and stored with the plan
 (``mip.migration_plan_headers.summary`` as JSON, ``summary_text`` as text).
@@ -6,9 +7,11 @@ The same summary is printed in the planning task's log and stored with the plan
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from mip.migration.live import WAITING_REASONS
 from mip.migration.match import EXCLUSIONS, REASONS
 
 if TYPE_CHECKING:
@@ -57,7 +60,8 @@ def build(
     refusal: str | None,
 ) -> dict[str, Any]:
     records = rows.to_dict("records")
-    planned = [r for r in records if r["status"] == "planned"]
+    planned = [r for r in records if r["status"] in ("planned", "waiting")]
+    waiting = Counter(r["waiting_because"] for r in planned if r["status"] == "waiting")
     excluded = [r for r in records if r["status"] == "excluded"]
     fraction = len(planned) / listings_total if listings_total else 0.0
     examples: dict[str, list[str]] = {}
@@ -85,7 +89,8 @@ def build(
         "max_delete_fraction": max_delete_fraction,
         "by_reason": dict(sorted(Counter(r["reason"] for r in planned).items())),
         "excluded": dict(sorted(Counter(r["excluded_because"] for r in excluded).items())),
-        "not_yet_published_by_mip": sum(1 for r in planned if not (r["evidence"].get("catalog") or {}).get("mip_sku")),
+        "waiting": dict(sorted(waiting.items())),
+        "waiting_total": sum(waiting.values()),
         "examples": dict(sorted(examples.items())),
         "excluded_examples": dict(sorted(excluded_examples.items())),
     }
@@ -107,11 +112,13 @@ def text(summary: dict[str, Any]) -> str:
     ]
     for reason, count in summary["by_reason"].items():
         lines.append(f"  {reason:<14} {count:>6,}  {REASONS[reason]}")
-    if summary["not_yet_published_by_mip"]:
+    if summary["waiting_total"]:
         lines.append(
-            f"  ({summary['not_yet_published_by_mip']:,} of them duplicate products MIP has not published "
-            "here yet: run mip_publish first so buyers keep an offer)"
+            f"Waiting: {summary['waiting_total']:,} of them are deleted only once MIP's own listing of the product is "
+            "live on Amazon (buyers keep an offer); approving the plan deletes the others and, again later, these:"
         )
+        for reason, count in summary["waiting"].items():
+            lines.append(f"  {reason:<16} {count:>6,}  {WAITING_REASONS[reason]}")
     lines.append("Matched but never deleted:" if summary["excluded"] else "Matched but never deleted: none.")
     for because, count in summary["excluded"].items():
         lines.append(f"  {because:<20} {count:>6,}  {EXCLUSIONS[because]}")
@@ -127,6 +134,18 @@ def text(summary: dict[str, Any]) -> str:
         lines.append(
             f"Next: read the plan (python -m mip.migration show {summary['plan_id']}, or SELECT * FROM "
             f"mip.migration_plans WHERE plan_id = '{summary['plan_id']}'), then trigger mip_migrate_csv__"
-            f"{summary['channel']} with approve_plan_id = {summary['plan_id']} and dry_run = false to delete them."
+            f"{summary['channel']} with this conf to delete them: {approval_conf(summary)}"
         )
     return "\n".join(lines)
+
+
+def approval_conf(summary: dict[str, Any]) -> str:
+    """The complete conf of the run approving the plan: its id, dry_run false, its own source and threshold."""
+    source = summary["source"]
+    conf = {
+        "approve_plan_id": summary["plan_id"],
+        "dry_run": False,
+        "source": source.get("path") if source.get("source") == "file" else "report",
+        "max_delete_fraction": summary["max_delete_fraction"],
+    }
+    return json.dumps(conf)

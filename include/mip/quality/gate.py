@@ -15,8 +15,12 @@ task replaces what it recorded before.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
+import sys
+import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -155,8 +159,39 @@ def _expectation_columns(kwargs: dict[str, Any]) -> list[str]:
     return list(kwargs.get("column_list", []))
 
 
+# great-expectations imports these at import time but uses them only inside functions MIP's suites never
+# call (charts in renderers, the distribution expectations): loaded lazily, they cost a gate task nothing.
+GX_UNUSED_IMPORTS = ("altair", "scipy.stats")
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module until one of its attributes is used, then imports it and delegates to it.
+
+    (``importlib.util.LazyLoader`` does not help here: the ``import`` statement itself reads the
+    module's ``__spec__``, which loads a lazy module at once.)"""
+
+    def __getattr__(self, attribute: str) -> Any:
+        real = self.__dict__.get("_real")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+            self.__dict__["_real"] = real
+        return getattr(real, attribute)
+
+
+def _defer(name: str) -> None:
+    if name not in sys.modules and importlib.util.find_spec(name) is not None:
+        sys.modules[name] = _Deferred(name)
+
+
+@functools.cache
 def _gx_context():
+    """great-expectations and one ephemeral in-memory context per process (no project folder, no stores on
+    disk, no analytics); each gate adds its own datasource to it."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in GX_UNUSED_IMPORTS:
+        _defer(name)
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -175,7 +210,7 @@ def _gx_context():
 def _validate(suite: Suite, work: pd.DataFrame, parameters: dict[str, Any] | None) -> list[Any]:
     gx, context = _gx_context()
     batch_definition = (
-        context.data_sources.add_pandas("mip")
+        context.data_sources.add_or_update_pandas("mip")
         .add_dataframe_asset(suite.name)
         .add_batch_definition_whole_dataframe("frame")
     )

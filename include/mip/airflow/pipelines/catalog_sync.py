@@ -24,7 +24,8 @@ Hourly: reads the supplier's catalog drop (`products.csv` or `products.jsonl`, `
 overrides it for a manual run with a folder inside `MIP_IMPORTS_DIR` or `MIP_SUPPLIER_DIR`, any other
 path is refused) and loads it into `mip.supplier_products` with COPY.
 
-- **ingest**: every line is checked (GTIN checksum, default-language name, cost > 0, duplicate
+- **ingest**: every line is checked (GTIN checksum, a name in the catalog language `catalog.language` of
+  `channels.yaml` (default `en`), cost > 0, duplicate
   reference, encoding, column count, numbers, VAT class, price and stock present); bad lines go to
   `mip.rejected_rows` (file, line, reference, field, rule, value, message) and every other product
   loads. Only new or changed products are written (content hash); products the drop no longer lists
@@ -50,6 +51,7 @@ def ingest() -> dict[str, Any]:
     from mip.airflow.db import mip_db
     from mip.catalog.ingest import IngestOptions, ingest_directory
     from mip.catalog.supplier_format import supplier_dir
+    from mip.config import load_topology
     from mip.paths import PathRefused
 
     context = get_current_context()
@@ -59,6 +61,7 @@ def ingest() -> dict[str, Any]:
     except PathRefused as exc:
         raise AirflowFailException(str(exc)) from None
     options = IngestOptions(
+        default_language=load_topology().catalog.language,
         max_rejected_fraction=float(params["max_rejected_fraction"]),
         max_removed_fraction=float(params["max_removed_fraction"]),
         force=bool(params["force"]),

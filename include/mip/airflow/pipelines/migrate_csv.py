@@ -52,10 +52,13 @@ DOC = (
     "1. Trigger with the defaults (`dry_run` true, `source` report): the run reads the merchant listings report, "
     "writes a plan and prints its summary (task `make_plan`). Read it: `python -m mip.migration show <plan id>`, "
     "or `mip.migration_plans` (reason and evidence per SKU).\n"
-    "2. Trigger again with `approve_plan_id` = the plan id and `dry_run` false: the plan is checked against "
-    "fresh listings (refused when older than `max_plan_age_days` or when its listings changed), then DELETE "
-    "messages go out in JSON_LISTINGS_FEED documents, each SKU's outcome is recorded and every deletion is "
-    "verified. Failed SKUs are retried by approving the same plan again.\n\n"
+    "2. Trigger again with the conf of the plan's `Next:` line (`approve_plan_id`, `dry_run` false, the plan's "
+    "`source` and `max_delete_fraction`; left empty they are the plan's own): the plan is checked against "
+    "fresh listings from the same source (refused when older than `max_plan_age_days` or when its listings "
+    "changed), then DELETE messages go out in JSON_LISTINGS_FEED documents, each SKU's outcome is recorded and "
+    "every deletion is verified. Failed SKUs are retried by approving the same plan again.\n\n"
+    "A duplicate is deleted only once MIP's own listing of the product is live on Amazon; until then its row "
+    "waits (`waiting`, with the reason) and a later approval of the same plan deletes it.\n\n"
     "Never deleted: MIP's own SKUs (`MIP-...`), FBA listings, products the channel does not publish, more than "
     "`max_delete_fraction` of the marketplace's listings. Who approved and what was deleted: "
     "`mip.migration_audit`."
@@ -65,15 +68,19 @@ DOC = (
 @dataclass(frozen=True)
 class RunParams:
     dry_run: bool
-    max_delete_fraction: float
-    source: str
+    max_delete_fraction: float | None  # None: the plan's own when approving, DEFAULT_MAX_DELETE_FRACTION when planning
+    source: str  # "": the plan's own when approving, "report" when planning
     approve_plan_id: str | None
     max_plan_age_days: int
     actor: str
 
     @property
     def from_report(self) -> bool:
-        return self.source == "report"
+        return self.source in ("", "report")
+
+    @property
+    def planning_fraction(self) -> float:
+        return DEFAULT_MAX_DELETE_FRACTION if self.max_delete_fraction is None else self.max_delete_fraction
 
 
 def _params(context: Any) -> RunParams:
@@ -82,14 +89,15 @@ def _params(context: Any) -> RunParams:
     params = context["params"]
     approve = str(params.get("approve_plan_id") or "").strip() or None
     dry_run = bool(params.get("dry_run", True))
-    source = str(params.get("source") or "report").strip()
+    source = str(params.get("source") or "").strip()
     if not dry_run and approve is None:
         raise AirflowFailException(
             "dry_run is false but no approve_plan_id is given: deleting needs an approved plan. Trigger with "
             "dry_run = true to make a plan, read it, then trigger with approve_plan_id = <plan id> and dry_run = false"
         )
-    fraction = float(params.get("max_delete_fraction", DEFAULT_MAX_DELETE_FRACTION))
-    if not 0 <= fraction <= 1:
+    given = params.get("max_delete_fraction")
+    fraction = None if given is None or given == "" else float(given)
+    if fraction is not None and not 0 <= fraction <= 1:
         raise AirflowFailException(f"max_delete_fraction must be between 0 and 1, not {fraction}")
     user = getattr(context.get("dag_run"), "triggering_user_name", None)
     actor = user or str(params.get("actor") or "").strip() or "unknown"
@@ -166,15 +174,22 @@ def request_listings(channel_id: str) -> dict[str, Any]:
     from mip.airflow.db import mip_db
     from mip.amazon.reports import create_report
     from mip.migration import stage
+    from mip.migration.approve import plan_source
 
     _, channel, account, key, params = _run(channel_id)
     mode = f"approving plan {params.approve_plan_id}" if params.approve_plan_id else "planning"
+    source = params.source
+    if not source and params.approve_plan_id:  # an approval reads what the plan was made from
+        with mip_db() as conn:
+            source = plan_source(conn, params.approve_plan_id) or ""
+    source = source or "report"
+    fraction = "the plan's" if params.max_delete_fraction is None else params.max_delete_fraction
     print(
         f"channel {channel_id} ({channel.country}): {mode}; dry_run={params.dry_run}, "
-        f"max_delete_fraction={params.max_delete_fraction}, source={params.source}, actor={params.actor}"
+        f"max_delete_fraction={fraction}, source={source}, actor={params.actor}"
     )
-    if not params.from_report:
-        path = _listings_file(params.source)
+    if source != "report":
+        path = _listings_file(source)
         with mip_db() as conn:
             stage.record_input(conn, key, "file", path=str(path))
         return {"source": "file", "path": str(path)}
@@ -295,9 +310,23 @@ def choose(channel_id: str) -> str:
 
 
 def _plan_context(channel, account, key, params):
+    from mip.config import load_topology
     from mip.migration.plan import PlanContext
 
-    return PlanContext(channel, account, key.run_id, key.dag_id, params.actor)
+    return PlanContext(channel, account, key.run_id, key.dag_id, params.actor, load_topology().catalog.language)
+
+
+@contextmanager
+def _gateway_for_file(conn, account, key) -> Iterator[Any]:
+    """The account's gateway when the run read the seller's file (MIP's copies are then looked up on Amazon);
+    None when it read the listings report (which shows them)."""
+    from mip.migration import stage
+
+    if stage.input_of(conn, key)["source"] == "report":
+        yield None
+        return
+    with _gateway(account) as gateway:
+        yield gateway
 
 
 @task(task_id="make_plan")
@@ -308,10 +337,13 @@ def make_plan(channel_id: str) -> dict[str, Any]:
     from mip.migration.plan import EmptyCatalog, build_plan
 
     _, channel, account, key, params = _run(channel_id)
-    with mip_db() as conn:
+    with mip_db() as conn, _gateway_for_file(conn, account, key) as gateway:
         try:
             outcome = build_plan(
-                conn, _plan_context(channel, account, key, params), max_delete_fraction=params.max_delete_fraction
+                conn,
+                _plan_context(channel, account, key, params),
+                max_delete_fraction=params.planning_fraction,
+                gateway=gateway,
             )
         except EmptyCatalog as exc:  # nothing could match: no plan, and nothing wrong with the seller's listings
             skip(str(exc))
@@ -335,7 +367,7 @@ def approve_plan(channel_id: str) -> dict[str, Any]:
 
     _, channel, account, key, params = _run(channel_id)
     refusal = None
-    with mip_db() as conn:
+    with mip_db() as conn, _gateway_for_file(conn, account, key) as gateway:
         try:
             approval = approve(
                 conn,
@@ -344,6 +376,7 @@ def approve_plan(channel_id: str) -> dict[str, Any]:
                 max_delete_fraction=params.max_delete_fraction,
                 max_age_days=params.max_plan_age_days,
                 dry_run=params.dry_run,
+                gateway=gateway,
             )
         except PlanRefused as exc:
             refusal = str(exc)
@@ -462,7 +495,7 @@ def finish(channel_id: str) -> dict[str, Any]:
         outcome = conclude(conn, run, approved_by=decision["actor"])
     message = outcome.message(run.plan_id, channel_id)
     print(message)
-    if not outcome.complete:
+    if not outcome.settled:
         raise AirflowFailException(message)
     return {"plan_id": run.plan_id, "status": outcome.status, "deleted": len(outcome.deleted_this_run)}
 
@@ -484,20 +517,21 @@ def build(topology: Topology, channel: Channel) -> DAG:
                 "needs dry_run = false and approve_plan_id.",
             ),
             "max_delete_fraction": Param(
-                DEFAULT_MAX_DELETE_FRACTION,
-                type="number",
+                None,
+                type=["null", "number"],
                 minimum=0,
                 maximum=1,
                 description="The most a plan may delete, as a share of the marketplace's "
-                "listings (0.2 = 20%); a bigger plan is refused.",
+                f"listings (0.2 = 20%); a bigger plan is refused. Empty: {DEFAULT_MAX_DELETE_FRACTION} when "
+                "planning, the plan's own when approving.",
             ),
             "source": Param(
-                "report",
+                "",
                 type="string",
                 description="'report' (Amazon's GET_MERCHANT_LISTINGS_ALL_DATA "
                 "for this marketplace) or the seller's listings file, a name or path inside the imports directory "
                 "(MIP_IMPORTS_DIR, default .local/imports): tab- or comma-separated, Amazon's column names, UTF-8 or "
-                "Latin-1/cp1252.",
+                "Latin-1/cp1252. Empty: 'report' when planning, what the plan was made from when approving.",
             ),
             "approve_plan_id": Param(
                 "",

@@ -43,14 +43,16 @@ def _run(channel_id: str):
     from mip.listings.stages import NotPublished, RunContext, publish_settings
 
     context = get_current_context()
-    channel = load_topology().channel(channel_id)
+    topology = load_topology()
+    channel = topology.channel(channel_id)
     try:
         publish_settings(channel)
     except NotPublished as exc:
         skip(str(exc))
     # The stage key names the DAG too: mip_publish and mip_offers of a channel share the stage tables.
     dag_id = context["dag"].dag_id
-    return context, RunContext(channel, f"{dag_id}/{context['run_id']}", dag_id, context["task"].task_id)
+    key = f"{dag_id}/{context['run_id']}"
+    return context, RunContext(channel, key, dag_id, context["task"].task_id, topology.catalog.language)
 
 
 def _gate(channel_id: str, step: str) -> dict[str, Any]:

@@ -6,13 +6,13 @@ nobody completed yet also gets the outcome ``refused`` with the reason as ``erro
 row keeps its outcome: a replay is added to ``refusals`` only.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
