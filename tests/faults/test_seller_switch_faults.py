@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from tests.faults.conftest import DEMO, FaultRow, order_tally
-from tests.orders.conftest import generate, wait_until
+from tests.orders.conftest import generate
 from tests.orders.test_repair_e2e import ORDERS_DAG, REPAIR_DAG, airflow_metadata, runs_of, stack  # noqa: F401
+from tests.waiting import wait_until
 
 NEW = "A3MIPNEWSELLER"
 MIP = str(Path(sys.executable).parent / "mip")
@@ -53,6 +54,7 @@ def sellers_of(db, ids: set[str]) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F811
     stack, api, sandbox = stack
     sandbox.admin(
@@ -91,7 +93,13 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
         (DEMO, NEW),
     ).fetchone()[0]
     db.commit()
-    first_repair = wait_until(lambda: finished_repairs(api, 1), timeout=600, every=3, what="the first repair")[0]
+    first_repair = wait_until(
+        lambda: finished_repairs(api, 1),
+        timeout=600,
+        every=3,
+        what="the first repair",
+        progress=lambda: api.task_progress([ORDERS_DAG, REPAIR_DAG]),
+    )[0]
     verify_log = next(t for t in api.task_instances(REPAIR_DAG, first_repair["dag_run_id"]) if t.task_id == "verify")
     while_blocked = {r: runs_of(api, ORDERS_DAG)[r]["state"] for r in outage_runs}
     errors = dict(
@@ -110,7 +118,13 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
     # 3. the old seller authorizes again: a one-off backfill of its hours through the repair
     old_token = sandbox.admin("POST", f"accounts/{DEMO}/refresh_token")["refresh_token"]
     out = mip(stack, "credentials", "reset", "demo", "--previous-seller", DEMO, "--refresh-token", old_token)
-    second_repair = wait_until(lambda: finished_repairs(api, 2), timeout=600, every=3, what="the second repair")[1]
+    second_repair = wait_until(
+        lambda: finished_repairs(api, 2),
+        timeout=600,
+        every=3,
+        what="the second repair",
+        progress=lambda: api.task_progress([ORDERS_DAG, REPAIR_DAG]),
+    )[1]
     after_reauthorization = {r: runs_of(api, ORDERS_DAG)[r]["state"] for r in outage_runs}
 
     # 4. the new seller's hours from the switch on (the run waits until its window closed + 2 minutes)

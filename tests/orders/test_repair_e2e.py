@@ -231,6 +231,7 @@ def imported_hours(db, start: datetime, end: datetime) -> list[datetime]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(stack, db):
     """A manual run with logical date L imports [L - 1 h, L), as a scheduled or backfilled run of L does: the
     backfill skips L (it exists, successful) and loses nothing. (With data-interval logical dates a manual run of
@@ -271,6 +272,7 @@ def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(st
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a real Airflow on a loaded machine; its waits fail on lack of progress
 def test_a_30_day_outage_is_repaired_in_full(stack, db):
     """The channel imported one hour 30 days ago, then nothing: the repair (no horizon) imports the 30 days in one
     run and verifies. 90 orders fit one getOrders page: paging is cheaper than the orders report."""
