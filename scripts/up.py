@@ -34,6 +34,8 @@ from mip.secret_files import (
     refuse_exposed,
     write_secret,
 )
+from mip.store.db import libpq_url
+from mip.store.embedded import psql_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = Path(os.environ.get("MIP_LOCAL_DIR") or ROOT / ".local").resolve()
@@ -101,6 +103,17 @@ def databases() -> tuple[str, str, bool]:
     mip_url = mip_url or ensure_database(server, "mip")
     airflow_url = airflow_url or ensure_database(server, "airflow").replace("postgresql://", "postgresql+psycopg2://")
     return mip_url, airflow_url, started
+
+
+def without_password(url: str) -> str:
+    """The URL to print: a configured password stays secret (psql asks for it)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host))
 
 
 def fernet_key() -> str:
@@ -266,6 +279,7 @@ def main() -> None:
         say("")
         say(f"Airflow UI: {ui}   login: {ADMIN_USER} / {ADMIN_PASSWORD}")
         say(f"Amazon SP-API sandbox: {sandbox_url} (accounts and test credentials: {sandbox_url}/_sandbox/accounts)")
+        say(f"mip database (schema mip): {psql_binary()} '{without_password(libpq_url(mip_url))}'")
         say("DAGs appear within ~30 s (filter by tag, e.g. channel:it). Ctrl-C stops everything.")
         supervisor.watch()
     except KeyboardInterrupt:

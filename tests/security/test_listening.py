@@ -9,6 +9,7 @@ test starts a real ``make up`` on free ports and reads the listening sockets of 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -200,10 +201,17 @@ def test_a_real_make_up_listens_on_127_0_0_1_only(tmp_path):
         def ready() -> bool:
             assert up.poll() is None, output.read_text()[-4000:]
             started[:] = psutil.Process(up.pid).children(recursive=True)
-            return "Airflow UI:" in output.read_text()
+            return "mip database (schema mip):" in output.read_text()
 
         wait_until(ready, timeout=300, every=1, progress=lambda: cpu_seconds(up.pid), what="make up to be ready")
         sockets = listening(up.pid)
+        # the psql command make up prints works as printed
+        printed = output.read_text().split("mip database (schema mip): ", 1)[1].splitlines()[0]
+        psql = subprocess.run(
+            [*shlex.split(printed), "-At", "-c", "SELECT count(*) FROM mip.channel_registry"],
+            capture_output=True,
+            text=True,
+        )
         secrets_dir = tmp_path / "local" / "secrets"
         secret_modes = {p.name: mode(p) for p in secrets_dir.iterdir()}
     finally:
@@ -220,6 +228,7 @@ def test_a_real_make_up_listens_on_127_0_0_1_only(tmp_path):
             for name in names:
                 drop_database(SESSION["server"], name)
 
+    assert psql.returncode == 0 and int(psql.stdout) >= 4, (printed, psql.stderr)
     assert {address for address, _ in sockets} == {"127.0.0.1"}, sockets
     assert {port for _, port in sockets} == set(ports.values()), (sockets, ports)
     assert mode(secrets_dir) == 0o700 and set(secret_modes.values()) == {0o600}, secret_modes

