@@ -53,6 +53,7 @@ def sellers_of(db, ids: set[str]) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F811
     stack, api, sandbox = stack
     sandbox.admin(
@@ -72,7 +73,7 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
     outage_runs = [f"faults__outage_{n}" for n in range(2)]
     for run_id, start in zip(outage_runs, outage, strict=True):
         api.trigger(ORDERS_DAG, run_id, start + timedelta(hours=1))
-    failed = api.wait_for_runs([(ORDERS_DAG, r) for r in outage_runs], timeout=300)
+    failed = api.wait_for_runs([(ORDERS_DAG, r) for r in outage_runs], timeout=900)
     assert set(failed.values()) == {"failed"}
 
     # 2. the switch to the new seller; the repair must not read the old seller's hours with it
@@ -91,7 +92,7 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
         (DEMO, NEW),
     ).fetchone()[0]
     db.commit()
-    first_repair = wait_until(lambda: finished_repairs(api, 1), timeout=600, every=3, what="the first repair")[0]
+    first_repair = wait_until(lambda: finished_repairs(api, 1), timeout=900, every=3, what="the first repair")[0]
     verify_log = next(t for t in api.task_instances(REPAIR_DAG, first_repair["dag_run_id"]) if t.task_id == "verify")
     while_blocked = {r: runs_of(api, ORDERS_DAG)[r]["state"] for r in outage_runs}
     errors = dict(
@@ -110,7 +111,7 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
     # 3. the old seller authorizes again: a one-off backfill of its hours through the repair
     old_token = sandbox.admin("POST", f"accounts/{DEMO}/refresh_token")["refresh_token"]
     out = mip(stack, "credentials", "reset", "demo", "--previous-seller", DEMO, "--refresh-token", old_token)
-    second_repair = wait_until(lambda: finished_repairs(api, 2), timeout=600, every=3, what="the second repair")[1]
+    second_repair = wait_until(lambda: finished_repairs(api, 2), timeout=900, every=3, what="the second repair")[1]
     after_reauthorization = {r: runs_of(api, ORDERS_DAG)[r]["state"] for r in outage_runs}
 
     # 4. the new seller's hours from the switch on (the run waits until its window closed + 2 minutes)
@@ -118,7 +119,7 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
     window_end = datetime.now(UTC).replace(microsecond=0)
     window = {"window_start": switched_at.isoformat(), "window_end": window_end.isoformat()}
     api.trigger(ORDERS_DAG, "faults__new_seller", window_end, conf=window)
-    new_state = api.wait_for_runs([(ORDERS_DAG, "faults__new_seller")], timeout=420)
+    new_state = api.wait_for_runs([(ORDERS_DAG, "faults__new_seller")], timeout=900)
     # orders whose LastUpdateDate is still in the window were in it when the run read them
     new_after = {
         o["AmazonOrderId"]

@@ -44,9 +44,10 @@ def run(command: list[str], env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def airflow_metadata(tmp_path_factory):
-    """A migrated Airflow metadata database of this module's own (dropped afterwards)."""
+    """A migrated Airflow metadata database of the test's own (dropped afterwards): runs, logical dates and
+    connections of one case never meet another's."""
     from mip.store.server import drop_database, ensure_database
     from tests.conftest import SESSION
 
@@ -227,6 +228,7 @@ def imported_hours(db, start: datetime, end: datetime) -> list[datetime]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(stack, db):
     """A manual run with logical date L imports [L - 1 h, L), as a scheduled or backfilled run of L does: the
     backfill skips L (it exists, successful) and loses nothing. (With data-interval logical dates a manual run of
@@ -241,7 +243,7 @@ def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(st
     api._json("PATCH", f"/api/v2/dags/{ORDERS_DAG}", json={"is_paused": False})
     manual_date = window_start + timedelta(hours=3)
     api.trigger(ORDERS_DAG, "manual__in_the_window", manual_date)
-    manual = api.wait_for_runs([(ORDERS_DAG, "manual__in_the_window")], timeout=300)
+    manual = api.wait_for_runs([(ORDERS_DAG, "manual__in_the_window")], timeout=900)
     assert manual == {(ORDERS_DAG, "manual__in_the_window"): "success"}
     manual_run = runs_of(api, ORDERS_DAG)["manual__in_the_window"]
     assert (instant(manual_run["data_interval_start"]), instant(manual_run["data_interval_end"])) == (
@@ -254,7 +256,7 @@ def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(st
         lambda: (lambda r: r if len(r) == 4 and all(v["state"] == "success" for v in r.values()) else None)(
             {k: v for k, v in runs_of(api, ORDERS_DAG).items() if v["run_type"] == "backfill"}
         ),
-        timeout=420,
+        timeout=900,
         every=2,
         what="four successful backfill runs",
     )
@@ -266,6 +268,7 @@ def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(st
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_a_30_day_outage_is_repaired_in_full(stack, db):
     """The channel imported one hour 30 days ago, then nothing: the repair (no horizon) imports the 30 days in one
     run through the orders report (time-scaled sandbox: processing takes well under a second) and verifies."""
@@ -278,12 +281,12 @@ def test_a_30_day_outage_is_repaired_in_full(stack, db):
     for dag_id in (ORDERS_DAG, REPAIR_DAG):
         api._json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
     api.trigger(ORDERS_DAG, "manual__first_hour", first_end)
-    assert api.wait_for_runs([(ORDERS_DAG, "manual__first_hour")], timeout=300) == {
+    assert api.wait_for_runs([(ORDERS_DAG, "manual__first_hour")], timeout=900) == {
         (ORDERS_DAG, "manual__first_hour"): "success"
     }
 
     api.trigger(REPAIR_DAG, "manual__repair", datetime.now(UTC))
-    states = api.wait_for_runs([(REPAIR_DAG, "manual__repair")], timeout=600)
+    states = api.wait_for_runs([(REPAIR_DAG, "manual__repair")], timeout=900)
     assert states == {(REPAIR_DAG, "manual__repair"): "success"}, api.task_instances(REPAIR_DAG, "manual__repair")
     repaired = db.execute(
         "SELECT method, interval_start, interval_end, status FROM mip.order_intervals "
