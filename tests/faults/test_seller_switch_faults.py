@@ -74,7 +74,7 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
     outage_runs = [f"faults__outage_{n}" for n in range(2)]
     for run_id, start in zip(outage_runs, outage, strict=True):
         api.trigger(ORDERS_DAG, run_id, start + timedelta(hours=1))
-    failed = api.wait_for_runs([(ORDERS_DAG, r) for r in outage_runs], timeout=300)
+    failed = api.wait_for_runs([(ORDERS_DAG, r) for r in outage_runs], timeout=900)
     assert set(failed.values()) == {"failed"}
 
     # 2. the switch to the new seller; the repair must not read the old seller's hours with it
@@ -132,7 +132,7 @@ def test_seller_id_switched_during_an_outage(stack, db, fault_table):  # noqa: F
     window_end = datetime.now(UTC).replace(microsecond=0)
     window = {"window_start": switched_at.isoformat(), "window_end": window_end.isoformat()}
     api.trigger(ORDERS_DAG, "faults__new_seller", window_end, conf=window)
-    new_state = api.wait_for_runs([(ORDERS_DAG, "faults__new_seller")], timeout=420)
+    new_state = api.wait_for_runs([(ORDERS_DAG, "faults__new_seller")], timeout=900)
     # orders whose LastUpdateDate is still in the window were in it when the run read them
     new_after = {
         o["AmazonOrderId"]

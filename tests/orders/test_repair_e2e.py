@@ -45,9 +45,10 @@ def run(command: list[str], env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def airflow_metadata(tmp_path_factory):
-    """A migrated Airflow metadata database of this module's own (dropped afterwards)."""
+    """A migrated Airflow metadata database of the test's own (dropped afterwards): runs, logical dates and
+    connections of one case never meet another's."""
     from mip.store.server import drop_database, ensure_database
     from tests.conftest import SESSION
 
@@ -246,7 +247,7 @@ def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(st
     api._json("PATCH", f"/api/v2/dags/{ORDERS_DAG}", json={"is_paused": False})
     manual_date = window_start + timedelta(hours=3)
     api.trigger(ORDERS_DAG, "manual__in_the_window", manual_date)
-    manual = api.wait_for_runs([(ORDERS_DAG, "manual__in_the_window")], timeout=300)
+    manual = api.wait_for_runs([(ORDERS_DAG, "manual__in_the_window")], timeout=900)
     assert manual == {(ORDERS_DAG, "manual__in_the_window"): "success"}
     manual_run = runs_of(api, ORDERS_DAG)["manual__in_the_window"]
     assert (instant(manual_run["data_interval_start"]), instant(manual_run["data_interval_end"])) == (
@@ -259,7 +260,7 @@ def test_the_documented_backfill_alone_fills_a_window_that_holds_a_manual_run(st
         lambda: (lambda r: r if len(r) == 4 and all(v["state"] == "success" for v in r.values()) else None)(
             {k: v for k, v in runs_of(api, ORDERS_DAG).items() if v["run_type"] == "backfill"}
         ),
-        timeout=420,
+        timeout=900,
         every=2,
         what="four successful backfill runs",
         progress=lambda: api.task_progress([ORDERS_DAG]),
@@ -285,12 +286,12 @@ def test_a_30_day_outage_is_repaired_in_full(stack, db):
     for dag_id in (ORDERS_DAG, REPAIR_DAG):
         api._json("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
     api.trigger(ORDERS_DAG, "manual__first_hour", first_end)
-    assert api.wait_for_runs([(ORDERS_DAG, "manual__first_hour")], timeout=300) == {
+    assert api.wait_for_runs([(ORDERS_DAG, "manual__first_hour")], timeout=900) == {
         (ORDERS_DAG, "manual__first_hour"): "success"
     }
 
     api.trigger(REPAIR_DAG, "manual__repair", datetime.now(UTC))
-    states = api.wait_for_runs([(REPAIR_DAG, "manual__repair")], timeout=600)
+    states = api.wait_for_runs([(REPAIR_DAG, "manual__repair")], timeout=900)
     assert states == {(REPAIR_DAG, "manual__repair"): "success"}, api.task_instances(REPAIR_DAG, "manual__repair")
     repaired = db.execute(
         "SELECT method, interval_start, interval_end, status FROM mip.order_intervals "
