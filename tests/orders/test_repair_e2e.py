@@ -88,6 +88,8 @@ def stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_orders):
                 ("AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC", "2"),
                 ("AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC", "2"),
                 ("MIP_ORDERS_REPORT_POKE_SECONDS", "2"),
+                # the account's connection points at the local sandbox (mip.amazon.endpoints)
+                ("AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT", "True"),
                 # a loaded machine (the suite shares 2 cores) answers a task's first call late: with the default
                 # 5 s the worker retries /run while the first call holds the task's row, the retries take the
                 # api-server's pooled connections, and it stalls until the pool times out
