@@ -31,18 +31,20 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *expected: str) -
     return lines[0]
 
 
-def test_a_header_error_of_the_catalog_is_one_line(tmp_path, mip_url):
+def test_a_header_error_of_the_catalog_is_one_line(imports_dir, mip_url):
     header = [c for c in HEADER if c != "name_en"]
-    write_drop(tmp_path, [{c: product(1)[c] for c in header}], header=header)
-    result = run("-m", "mip.catalog", str(tmp_path), MIP_DATABASE_URL=mip_url)
+    write_drop(imports_dir, [{c: product(1)[c] for c in header}], header=header)
+    result = run("-m", "mip.catalog", str(imports_dir), MIP_DATABASE_URL=mip_url)
     assert_one_line_error(
         result, "python -m mip.catalog: error: products.csv line 1: the header lacks column(s) name_en", "Fix:"
     )
 
 
-def test_a_missing_supplier_folder_is_one_line(tmp_path):
-    result = run("-m", "mip.catalog", str(tmp_path / "nowhere"), MIP_DATABASE_URL=UNREACHABLE)
-    assert_one_line_error(result, str(tmp_path / "nowhere"), "the supplier folder does not exist", "MIP_SUPPLIER_DIR")
+def test_a_missing_supplier_folder_is_one_line(imports_dir):
+    result = run("-m", "mip.catalog", str(imports_dir / "nowhere"), MIP_DATABASE_URL=UNREACHABLE)
+    assert_one_line_error(
+        result, str(imports_dir / "nowhere"), "the supplier folder does not exist", "MIP_SUPPLIER_DIR"
+    )
 
 
 @pytest.mark.parametrize(
