@@ -375,14 +375,14 @@ def test_a_broken_file_fails_naming_the_line_and_column(migrate, imports_dir, ca
     assert f"{file}: line 3, column 9 (field item-name): byte 0xE8 is not valid UTF-8" in output.out + output.err
 
 
-def test_following_the_plans_next_line_literally_approves_it(migrate, migration_sandbox, db, tmp_path):
+def test_following_the_plans_next_line_literally_approves_it(migrate, migration_sandbox, db, imports_dir):
     """A plan made from the seller's file: an approval without ``source`` reads the same file (not Amazon's
     report, where every listing the file lacks would look changed), and the conf of the plan's "Next:" line,
     copied as it is, deletes exactly the plan."""
     import json
 
     publish_mip_copies(migration_sandbox, db, "DE", expected_references("DE"))
-    file = cp1252_listings_file(tmp_path / "Angebote.txt", "DE")
+    file = cp1252_listings_file(imports_dir / "Angebote.txt", "DE")
     planning = migrate(DE, source=str(file), max_delete_fraction=0.3)
     assert str(planning.state) == "success", task_states(planning)
     plan_id = plan_of(db, planning)
