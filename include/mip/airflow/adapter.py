@@ -1,0 +1,98 @@
+"""The task adapter: a task body is one call, ``run_step(step, channel_id, ...)``.
+
+It turns the running task's Airflow context into what a domain step takes (``mip.runs``): the run key,
+a connection to the mip database (``mip_postgres``; committed when the step returns or skips, rolled back
+when it raises) and, when asked, the account's SP-API gateway. Failure semantics are the same in every
+pipeline:
+
+- a missing or incomplete ``amazon_sp_api`` connection fails at once (no retries), the fix in the message;
+- a permanent Amazon error (revoked token, wrong Seller ID, ...) fails at once; throttling and 5xx are retried
+  by the gateway, then by the task's retries;
+- ``StepFailed`` fails at once with its fix (alerted); ``StepSkipped`` skips the task with its reason in the
+  task's XCom ``skipped_because``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from mip.runs import RunKey, StepFailed, StepSkipped
+
+T = TypeVar("T")
+
+CONNECTION_FIX = (
+    "connect the account in Multi-Channel > Marketplaces, or fill its amazon_sp_api connection in "
+    "Admin > Connections (docs/accounts.md)"
+)
+
+
+def current_key(channel_id: str, seller_id: str | None = None) -> RunKey:
+    """The run key of the running task on ``channel_id``."""
+    from airflow.sdk import get_current_context
+
+    from mip.config import load_topology
+
+    context = get_current_context()
+    return RunKey(
+        channel=load_topology().channel(channel_id),
+        run_id=context["run_id"],
+        dag_id=context["dag"].dag_id,
+        task_id=context["task"].task_id,
+        seller_id=seller_id,
+    )
+
+
+@contextmanager
+def failures_as_airflow() -> Iterator[None]:
+    """``StepFailed`` -> ``TaskFailure`` (fails at once, alerted with its fix)."""
+    from mip.airflow.errors import TaskFailure
+
+    try:
+        yield
+    except StepFailed as exc:
+        raise TaskFailure(str(exc), fix=exc.fix, plan_id=exc.plan_id) from None
+
+
+@contextmanager
+def account_gateway(account: Any, seller_id: str | None = None, advice: str | None = None) -> Iterator[Any]:
+    """The account's gateway (reading for ``seller_id``, default the account's current one). A missing or
+    incomplete connection, or an endpoint the deployment refuses, fails the task at once with the fix."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from mip.airflow.errors import TaskFailure
+    from mip.airflow.hooks.sp_api import SpApiHook, seller_gateway
+
+    try:
+        current = SpApiHook(account.connection_id, account.id).credentials().seller_id
+    except AirflowNotFoundException:
+        raise TaskFailure(
+            f"account {account.id} has no amazon_sp_api connection {account.connection_id!r}", fix=CONNECTION_FIX
+        ) from None
+    except ValueError as exc:  # a missing field, or EndpointRefused
+        raise TaskFailure(str(exc), fix=CONNECTION_FIX) from None
+    with seller_gateway(account, seller_id or current, advice) as gateway:
+        yield gateway
+
+
+def run_step(
+    step: Callable[..., T], channel_id: str, *, gateway: bool = False, seller_id: str | None = None, **params: Any
+) -> T:
+    """Run ``step(key, conn, [gateway], **params)`` for the running task on ``channel_id``."""
+    from mip.airflow.common import skip
+    from mip.airflow.db import mip_db
+    from mip.config import load_topology
+
+    key = current_key(channel_id, seller_id)
+    skipped: StepSkipped | None = None
+    with failures_as_airflow(), mip_db() as conn:
+        try:
+            if gateway:
+                account = load_topology().account_of(key.channel)
+                with account_gateway(account, seller_id) as amazon:
+                    return step(key, conn, amazon, **params)
+            return step(key, conn, **params)
+        except StepSkipped as exc:
+            skipped = exc  # committed: what the step recorded before it found nothing to do is kept
+    skip(str(skipped))

@@ -1,0 +1,55 @@
+"""The one run identity of every pipeline, and the two outcomes a domain step can end with besides success.
+
+A domain step is a plain function ``step(key, conn, [gateway], **params) -> summary``: ``key`` says which
+channel, Airflow run and seller the rows it writes belong to, ``conn`` is a ``psycopg`` connection to the mip
+database (committed by the caller), ``gateway`` the account's ``SpApiGateway`` when the step calls Amazon.
+``mip.airflow.adapter`` builds these from a task's context; tests and benches call steps directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from mip.config import Channel
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """One run of one pipeline on one channel: the stage key of every row the run writes."""
+
+    channel: Channel
+    run_id: str
+    dag_id: str | None = None
+    task_id: str | None = None
+    seller_id: str | None = None  # the Seller ID the run reads with, where it matters (orders)
+
+    @property
+    def channel_id(self) -> str:
+        return self.channel.id
+
+    @property
+    def account_id(self) -> str:
+        return self.channel.account
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The key as SQL parameters (``%(channel)s``, ``%(run)s``)."""
+        return {"channel": self.channel.id, "run": self.run_id}
+
+    def for_seller(self, seller_id: str) -> RunKey:
+        return replace(self, seller_id=seller_id)
+
+    def for_task(self, task_id: str) -> RunKey:
+        return replace(self, task_id=task_id)
+
+
+class StepSkipped(Exception):
+    """The step has nothing to do: the task is skipped and the reason shown where the user looks."""
+
+
+class StepFailed(Exception):
+    """A failure no retry mends. ``fix`` says what the user does about it (it reaches the alert)."""
+
+    def __init__(self, message: str, *, fix: str | None = None, plan_id: str | None = None):
+        super().__init__(message)
+        self.fix, self.plan_id = fix, plan_id
