@@ -1,5 +1,6 @@
-"""mip_migrate_csv__<channel>: one DAG per channel (see mip.airflow.pipelines.migrate_csv)."""
+"""mip_migrate_csv__<channel>: one DAG per main channel (mip.airflow.pipelines.migrate_csv)."""
 
 from mip.airflow.factories import channel_dags
+from mip.airflow.pipelines.migrate_csv import ROLES, build
 
-globals().update(channel_dags("migrate_csv"))
+globals().update(channel_dags("migrate_csv", build, ROLES))

@@ -1,5 +1,6 @@
-"""mip_offers__<channel>: one DAG per main channel (see mip.airflow.pipelines.offers)."""
+"""mip_offers__<channel>: one DAG per main channel (mip.airflow.pipelines.offers)."""
 
 from mip.airflow.factories import channel_dags
+from mip.airflow.pipelines.offers import ROLES, build
 
-globals().update(channel_dags("offers"))
+globals().update(channel_dags("offers", build, ROLES))

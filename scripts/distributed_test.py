@@ -70,24 +70,33 @@ class ModeResult:
 
 
 def demo_dag_ids(pipelines: tuple[str, ...], topology_file: Path) -> dict[str, str]:
-    """dag_id -> pipeline, for the pipelines that apply to the topology's channels."""
+    """dag_id -> pipeline, for the pipelines that apply to the topology's channels: a pipeline module with
+    ``ROLES`` builds one DAG per channel of those roles, one whose ``build`` takes only the topology builds
+    the single ``mip_<pipeline>`` (per-account pipelines are not run here)."""
+    import inspect
+    import pkgutil
+    from importlib import import_module
+
     from mip.airflow import factories
+    from mip.airflow import pipelines as pipeline_modules
     from mip.config import load_topology
 
     topology = load_topology(topology_file)
-    single = getattr(factories, "SINGLE_PIPELINES", {})
+    known = sorted(m.name for m in pkgutil.iter_modules(pipeline_modules.__path__))
     dags = {}
     for pipeline in pipelines:
-        if pipeline in factories.CHANNEL_PIPELINES:
-            roles = factories.CHANNEL_PIPELINES[pipeline][0]
-            for channel in topology.channels:
-                if channel.role in roles:
-                    dags[factories.dag_id(pipeline, channel.id)] = pipeline
-        elif pipeline in single:
-            dags[f"mip_{pipeline}"] = pipeline
-        else:
-            known = sorted(factories.CHANNEL_PIPELINES) + sorted(single)
+        if pipeline not in known:
             raise SystemExit(f"unknown pipeline {pipeline!r}; known: {known}")
+        module = import_module(f"mip.airflow.pipelines.{pipeline}")
+        roles = getattr(module, "ROLES", None)
+        if roles is None:
+            if len(inspect.signature(module.build).parameters) != 1:
+                raise SystemExit(f"pipeline {pipeline!r} builds one DAG per account: not run here")
+            dags[f"mip_{pipeline}"] = pipeline
+            continue
+        for channel in topology.channels:
+            if channel.role in roles:
+                dags[factories.dag_id(pipeline, channel.id)] = pipeline
     return dict(sorted(dags.items()))
 
 

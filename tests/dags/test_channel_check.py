@@ -52,6 +52,7 @@ def test_a_run_refuses_a_channel_whose_link_changed(run_dag, topology_file, db, 
 
 def test_dag_generation_refuses_a_topology_that_contradicts_the_registry_snapshot(monkeypatch, tmp_path):
     from mip.airflow.factories import channel_dags
+    from mip.airflow.pipelines.orders import ROLES, build
     from mip.store import registry
     from tests.conftest import ROOT
 
@@ -60,6 +61,6 @@ def test_dag_generation_refuses_a_topology_that_contradicts_the_registry_snapsho
     registry.snapshot_path(topology).write_text('[{"channel_id": "fr", "role": "main", "linked_main": null}]')
     monkeypatch.setenv("MIP_CHANNELS_FILE", str(topology))
     with pytest.raises(registry.RegistryConflict, match="channel 'fr' was deployed as main"):
-        channel_dags("orders")
+        channel_dags("orders", build, ROLES)
     registry.snapshot_path(topology).write_text('[{"channel_id": "fr", "role": "international", "linked_main": "it"}]')
-    assert "mip_orders__fr" in channel_dags("orders")
+    assert "mip_orders__fr" in channel_dags("orders", build, ROLES)

@@ -28,6 +28,7 @@ from mip.airflow.common import channel_dag, check_channel, skip, sp_api_pool
 from mip.airflow.errors import TaskFailure
 from mip.config import Channel, Topology
 
+ROLES = ("main",)  # the channel roles mip_migrate_csv__<channel> runs for
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 # Seconds before a sensor's second poll (reschedule mode: no worker slot held in between); later polls back
 # off exponentially up to the MAX_WAITs (a listings report takes Amazon a minute or two, a feed minutes).

@@ -35,6 +35,7 @@ from airflow.sdk import DAG, Asset, BaseOperator, CronTriggerTimetable, Param, t
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.config import Channel, Topology
 
+ROLES = ("main", "international")  # the channel roles mip_orders__<channel> runs for
 # Seconds between two getReport polls of wait_report (reschedule mode: no worker slot held between).
 REPORT_POKE_SECONDS = float(os.environ.get("MIP_ORDERS_REPORT_POKE_SECONDS", "30"))
 REPORT_TIMEOUT = timedelta(hours=6)

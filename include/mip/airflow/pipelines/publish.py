@@ -30,6 +30,7 @@ from airflow.sdk import DAG, Param, task
 from mip.airflow.common import MAP_LABEL, channel_dag, check_channel, label_mapped_task, skip, sp_api_pool
 from mip.config import Channel, Topology
 
+ROLES = ("main",)  # MIP publishes to main channels only (international ones get Amazon's copies)
 # Seconds between two getFeed polls of ``wait`` (reschedule mode); Amazon takes minutes per feed.
 FEED_POKE_SECONDS = float(os.environ.get("MIP_FEED_POKE_SECONDS", "60"))
 FEED_TIMEOUT = timedelta(hours=12)

@@ -35,6 +35,7 @@ from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.airflow.hooks.sp_api import account_gateway
 from mip.config import Account, Channel, Topology
 
+ROLES = ("international",)  # the channel roles mip_verify_international__<channel> runs for
 POKE_SECONDS = float(os.environ.get("MIP_VERIFY_POKE_SECONDS", "60"))
 REPORT_TIMEOUT = timedelta(hours=6)
 log = logging.getLogger(__name__)
