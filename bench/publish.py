@@ -227,7 +227,7 @@ def main() -> None:
     from mip.config import parse_topology
     from mip.listings.feeds import MAX_DOCUMENT_BYTES, MAX_MESSAGES, iter_documents
     from mip.listings.planning import apply_accepted, iter_plan_messages, plan_feed_batches
-    from mip.listings.stages import RunContext
+    from mip.runs import RunKey
     from mip.store.db import connect
     from mip.store.migrate import upgrade
     from mip.store.server import drop_database, ensure_database
@@ -246,7 +246,7 @@ def main() -> None:
                 conn.commit()
             print(f"catalog: {loaded:,} products generated and loaded in {m.seconds:.1f} s (not part of the target)")
 
-            first = RunContext(channel, "bench_run_1", "mip_publish__it")
+            first = RunKey(channel, "bench_run_1", "mip_publish__it")
             plan1 = run_pipeline(conn, first, "run 1", results)
 
             seller, locale = "A1MIPBENCHSELLER", channel.marketplace.language_tag
@@ -268,10 +268,10 @@ def main() -> None:
                 conn.commit()
             changes = change_catalog(conn, args.changed, args.seed)
             conn.commit()
-            second = RunContext(channel, "bench_run_2", "mip_publish__it")
+            second = RunKey(channel, "bench_run_2", "mip_publish__it")
             plan2 = run_pipeline(conn, second, "run 2", results)
             with measured() as third_m:
-                third = RunContext(channel, "bench_run_3", "mip_publish__it")
+                third = RunKey(channel, "bench_run_3", "mip_publish__it")
                 apply_accepted(conn, second)
                 conn.commit()
             plan3 = run_pipeline(conn, third, "run 3", results)

@@ -7,6 +7,7 @@ import pytest
 from mip.listings import stages
 from mip.listings.feeds import build_documents
 from mip.listings.planning import PlanRefused, apply_accepted, iter_plan_messages, plan_changes, plan_feed_batches
+from mip.runs import RunKey
 from tests.publish.conftest import SELLER_ID, channel_with, insert_products, product
 
 PUBLISH = """
@@ -24,7 +25,7 @@ CHANNEL = channel_with(PUBLISH)
 
 
 def run_steps(db, run_id: str, *, allow_mass_delete: bool = False, channel=CHANNEL) -> dict:
-    ctx = stages.RunContext(channel, run_id, "mip_publish__it", "test")
+    ctx = RunKey(channel, run_id, "mip_publish__it", "test")
     selected = stages.select_offers(db, ctx)
     offers = stages.gate_offers(db, ctx)
     priced = stages.price_offers(db, ctx)
@@ -241,8 +242,8 @@ def test_a_channel_falls_back_to_the_catalog_language_and_tags_the_text_with_it(
             product("BOTH", names={"it": "Padella", "de": "Pfanne"}, descriptions={}),
         ],
     )
-    ctx = stages.RunContext(german, "fallback", "mip_publish__de", "test", catalog_language="it")
-    assert stages.select_offers(db, ctx)["selected"] == 2
+    ctx = RunKey(german, "fallback", "mip_publish__de", "test")
+    assert stages.select_offers(db, ctx, catalog_language="it")["selected"] == 2
     offers = dict(db.execute("SELECT sku, language FROM mip.stage_offer WHERE run_id = 'fallback'").fetchall())
     assert offers == {"MIP-ONLY-IT": "it", "MIP-BOTH": "de"}
     stages.gate_offers(db, ctx)

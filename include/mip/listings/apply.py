@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from mip.listings.planning import apply_accepted
-from mip.listings.stages import RunContext
 from mip.listings.submission import Outcome
+
+if TYPE_CHECKING:
+    from mip.runs import RunKey
 
 
 def record_rejected(
-    conn: psycopg.Connection, run: RunContext, rejected: dict[str, list[dict[str, Any]]], status: str = "INVALID"
+    conn: psycopg.Connection, run: RunKey, rejected: dict[str, list[dict[str, Any]]], status: str = "INVALID"
 ) -> int:
     if not rejected:
         return 0
@@ -39,7 +41,7 @@ def record_rejected(
     return len(rows)
 
 
-def apply_outcome(conn: psycopg.Connection, run: RunContext, outcome: Outcome) -> dict[str, Any]:
+def apply_outcome(conn: psycopg.Connection, run: RunKey, outcome: Outcome) -> dict[str, Any]:
     accepted = apply_accepted(conn, run, skus=outcome.accepted)
     if outcome.warnings:
         conn.execute(

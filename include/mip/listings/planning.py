@@ -32,10 +32,12 @@ from psycopg.rows import dict_row
 from mip.listings.feeds import Batch, compact, header, plan_batches
 from mip.listings.payloads import ListingContext, delete_message, patch_message, update_message
 from mip.listings.sku import SKU_LIKE
-from mip.listings.stages import RunContext, analyze, tune
+from mip.listings.stages import analyze, publish_settings, tune
 
 if TYPE_CHECKING:
     import psycopg
+
+    from mip.runs import RunKey
 
 MASS_DELETE_MIN = 10
 CHUNK = 5_000
@@ -108,7 +110,7 @@ def _message(ctx: ListingContext, row: dict[str, Any]) -> dict[str, Any]:
     return update_message(ctx, row)
 
 
-def _plan_rows(listing: ListingContext, rows: list[dict[str, Any]], run: RunContext) -> Iterator[tuple]:
+def _plan_rows(listing: ListingContext, rows: list[dict[str, Any]], run: RunKey) -> Iterator[tuple]:
     for row in rows:
         payload = compact(_message(listing, row))
         yield (
@@ -133,23 +135,23 @@ OFFERS_ONLY = frozenset({"PATCH"})  # mip_offers__<channel>: price and stock; ne
 
 def plan_changes(
     conn: psycopg.Connection,
-    run: RunContext,
+    run: RunKey,
     *,
     allow_mass_delete: bool = False,
     operations: frozenset[str] = ALL_OPERATIONS,
 ) -> PlanSummary:
     """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``PlanRefused`` after
     writing a mass delete."""
-    settings = run.settings
+    settings = publish_settings(run.channel)
     listing = ListingContext.for_marketplace(run.channel.marketplace, settings.handling_days)
     tune(conn)
-    conn.execute("DELETE FROM mip.stage_plan WHERE channel_id = %(channel)s AND run_id = %(run)s", run.key)
+    conn.execute("DELETE FROM mip.stage_plan WHERE channel_id = %(channel)s AND run_id = %(run)s", run.params)
     managed = conn.execute(
         "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND sku LIKE %s", (run.channel.id, SKU_LIKE)
     ).fetchone()[0]
     counts = {"UPDATE": 0, "PATCH": 0, "DELETE": 0}
     total_bytes = 0
-    params = {**run.key, "handling_days": settings.handling_days, "mip_skus": SKU_LIKE}
+    params = {**run.params, "handling_days": settings.handling_days, "mip_skus": SKU_LIKE}
     with conn.cursor(name="mip_plan", row_factory=dict_row) as decisions:
         decisions.execute(DECISIONS, params)
         while rows := decisions.fetchmany(CHUNK):
@@ -227,7 +229,7 @@ def plan_feed_batches(
 
 def apply_accepted(
     conn: psycopg.Connection,
-    run: RunContext,
+    run: RunKey,
     *,
     skus: Iterable[str] | None = None,
     status: str = "ACCEPTED",
@@ -240,7 +242,7 @@ def apply_accepted(
     """
     chosen = None if skus is None else list(skus)
     filter_sql = "" if chosen is None else " AND p.sku = ANY(%(skus)s)"
-    params = {**run.key, "marketplace": run.channel.marketplace.marketplace_id, "status": status, "skus": chosen}
+    params = {**run.params, "marketplace": run.channel.marketplace.marketplace_id, "status": status, "skus": chosen}
     upserted = conn.execute(
         "INSERT INTO mip.listings AS l (channel_id, sku, marketplace_id, reference, product_type, content_hash, "
         "offer_hash, price, quantity, status, issues, updated_at) "

@@ -13,7 +13,7 @@ computes the selection on light columns, then copies the content with one INSERT
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mip.config import Channel
     from mip.listings.settings import PublishSettings
     from mip.quality.gate import GateResult
+    from mip.runs import RunKey
 
 STAGE_TABLES = ("mip.stage_plan", "mip.stage_price", "mip.stage_offer")
 KEY_COLUMNS = ("channel_id", "run_id", "sku", "rejected")
@@ -59,36 +60,23 @@ def rejected_source(channel_id: str, table: str) -> str:
     return f"publish:{channel_id}:{table}"
 
 
-@dataclass(frozen=True)
-class RunContext:
-    """Where a step runs: the channel, the Airflow run (stage key) and, for gates, the task."""
-
-    channel: Channel
-    run_id: str
-    dag_id: str | None = None
-    task_id: str | None = None
-    catalog_language: str = DEFAULT_LANGUAGE  # the topology's catalog.language: the last fallback of titles
-
-    @property
-    def settings(self) -> PublishSettings:
-        return publish_settings(self.channel)
-
-    @property
-    def key(self) -> dict[str, str]:
-        return {"channel": self.channel.id, "run": self.run_id}
+def stage_key(key: RunKey) -> RunKey:
+    """The key of a publishing run's stage rows: its ``run_id`` names the DAG too (``mip_publish__it/<run>``),
+    since ``mip_publish`` and ``mip_offers`` of a channel share the stage tables and feed submissions."""
+    return replace(key, run_id=f"{key.dag_id}/{key.run_id}") if key.dag_id else key
 
 
-def _clear(conn: psycopg.Connection, tables: tuple[str, ...], ctx: RunContext) -> None:
+def _clear(conn: psycopg.Connection, tables: tuple[str, ...], key: RunKey) -> None:
     for table in tables:
         conn.execute(
             sql.SQL("DELETE FROM {} WHERE channel_id = %(channel)s AND run_id = %(run)s").format(
                 sql.Identifier(*table.split("."))
             ),
-            ctx.key,
+            key.params,
         )
 
 
-def _expire_old_runs(conn: psycopg.Connection, ctx: RunContext, days: int) -> int:
+def _expire_old_runs(conn: psycopg.Connection, key: RunKey, days: int) -> int:
     removed = 0
     for table in STAGE_TABLES:
         removed += conn.execute(
@@ -96,7 +84,7 @@ def _expire_old_runs(conn: psycopg.Connection, ctx: RunContext, days: int) -> in
                 "DELETE FROM {} WHERE channel_id = %(channel)s AND run_id <> %(run)s "
                 "AND created_at < now() - make_interval(days => %(days)s)"
             ).format(sql.Identifier(*table.split("."))),
-            {**ctx.key, "days": days},
+            {**key.params, "days": days},
         ).rowcount
     return removed
 
@@ -125,17 +113,18 @@ def _language_sql(languages: tuple[str, ...]) -> sql.Composable:
     return sql.SQL("CASE {} END").format(sql.SQL(" ").join(whens))
 
 
-def select_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
-    """Selected catalog products -> ``stage_offer`` (content in the channel's language, content hash)."""
+def select_offers(conn: psycopg.Connection, key: RunKey, catalog_language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Selected catalog products -> ``stage_offer`` (content in the channel's language, content hash);
+    ``catalog_language`` (the topology's ``catalog.language``) is the last fallback of titles."""
     from mip.listings.product_types import product_types
     from mip.listings.selection import SELECTION_COLUMNS, selection_mask
 
-    settings = ctx.settings
-    market = ctx.channel.marketplace
+    settings = publish_settings(key.channel)
+    market = key.channel.marketplace
     rate = exchange_rate(settings.pricing, market)  # fails early for a currency without a rate
     tune(conn)
-    expired = _expire_old_runs(conn, ctx, settings.stage_retention_days)
-    _clear(conn, STAGE_TABLES, ctx)
+    expired = _expire_old_runs(conn, key, settings.stage_retention_days)
+    _clear(conn, STAGE_TABLES, key)
 
     products = read_frame(
         conn,
@@ -152,7 +141,7 @@ def select_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS _selected (reference text PRIMARY KEY, product_type text)")
     conn.execute("TRUNCATE _selected")
     copy_frame(conn, "_selected", chosen)
-    language = _language_sql(settings.languages(market.language_tag, ctx.catalog_language))
+    language = _language_sql(settings.languages(market.language_tag, catalog_language))
     inserted = conn.execute(
         sql.SQL(
             """
@@ -182,7 +171,7 @@ def select_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
             """
         ).format(language=language),
         {
-            **ctx.key,
+            **key.params,
             "currency": market.currency,
             "buffer": settings.stock_buffer,
             "version": PAYLOAD_VERSION,
@@ -195,7 +184,7 @@ def select_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
     return {"catalog_products": len(products), "selected": inserted, "expired_stage_rows": expired}
 
 
-def _mark_rejected(conn: psycopg.Connection, table: str, ctx: RunContext, failed: list[str]) -> None:
+def _mark_rejected(conn: psycopg.Connection, table: str, key: RunKey, failed: list[str]) -> None:
     """Set ``rejected`` to the gate's verdict, touching only rows whose flag changes."""
     target = sql.Identifier(*table.split("."))
     where = sql.SQL("channel_id = %(channel)s AND run_id = %(run)s")
@@ -203,17 +192,17 @@ def _mark_rejected(conn: psycopg.Connection, table: str, ctx: RunContext, failed
         sql.SQL("UPDATE {} SET rejected = true WHERE {} AND NOT rejected AND sku = ANY(%(failed)s)").format(
             target, where
         ),
-        {**ctx.key, "failed": failed},
+        {**key.params, "failed": failed},
     )
     conn.execute(
         sql.SQL("UPDATE {} SET rejected = false WHERE {} AND rejected AND NOT (sku = ANY(%(failed)s))").format(
             target, where
         ),
-        {**ctx.key, "failed": failed},
+        {**key.params, "failed": failed},
     )
 
 
-def gate_offers(conn: psycopg.Connection, ctx: RunContext) -> GateResult:
+def gate_offers(conn: psycopg.Connection, key: RunKey) -> GateResult:
     """Suite catalog_offer over the run's ``stage_offer``; failing rows are marked rejected."""
     from mip.quality.gate import run_gate
 
@@ -221,7 +210,7 @@ def gate_offers(conn: psycopg.Connection, ctx: RunContext) -> GateResult:
         conn,
         "SELECT sku, ean, item_name, brand, jsonb_array_length(images) AS image_count, cost_price::float8, quantity "
         "FROM mip.stage_offer WHERE channel_id = %(channel)s AND run_id = %(run)s ORDER BY sku",
-        ctx.key,
+        key.params,
         text_columns=("sku", "ean", "item_name", "brand"),
     )
     result = run_gate(
@@ -229,34 +218,34 @@ def gate_offers(conn: psycopg.Connection, ctx: RunContext) -> GateResult:
         "catalog_offer",
         frame,
         key_column="sku",
-        source=rejected_source(ctx.channel.id, "stage_offer"),
-        dag_id=ctx.dag_id,
-        run_id=ctx.run_id,
-        task_id=ctx.task_id,
-        max_failed_fraction=float(ctx.settings.gates.max_rejected_percent) / 100,
+        source=rejected_source(key.channel.id, "stage_offer"),
+        dag_id=key.dag_id,
+        run_id=key.run_id,
+        task_id=key.task_id,
+        max_failed_fraction=float(publish_settings(key.channel).gates.max_rejected_percent) / 100,
     )
-    _mark_rejected(conn, "mip.stage_offer", ctx, [str(k) for k in result.failed_keys])
+    _mark_rejected(conn, "mip.stage_offer", key, [str(k) for k in result.failed_keys])
     return result
 
 
-def price_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
+def price_offers(conn: psycopg.Connection, key: RunKey) -> dict[str, Any]:
     """The run's accepted offers -> ``stage_price`` with every input of every price."""
     from mip.pricing import price_offers as compute
 
     tune(conn)
-    _clear(conn, ("mip.stage_plan", "mip.stage_price"), ctx)
+    _clear(conn, ("mip.stage_plan", "mip.stage_price"), key)
     offers = read_frame(
         conn,
         "SELECT o.sku, o.reference, o.category_path, o.cost_price::float8, o.retail_price::float8, o.vat_class, "
         "l.price::float8 AS last_price FROM mip.stage_offer o "
         "LEFT JOIN mip.listings l ON l.channel_id = o.channel_id AND l.sku = o.sku "
         "WHERE o.channel_id = %(channel)s AND o.run_id = %(run)s AND NOT o.rejected ORDER BY o.sku",
-        ctx.key,
+        key.params,
         text_columns=("sku", "reference", "category_path", "vat_class"),
     )
-    prices = compute(offers, ctx.settings.pricing, ctx.channel.marketplace)
-    prices.insert(0, "run_id", ctx.run_id)
-    prices.insert(0, "channel_id", ctx.channel.id)
+    prices = compute(offers, publish_settings(key.channel).pricing, key.channel.marketplace)
+    prices.insert(0, "run_id", key.run_id)
+    prices.insert(0, "channel_id", key.channel.id)
     written = copy_frame(conn, "mip.stage_price", prices[["channel_id", "run_id", *PRICE_COLUMNS]])
     analyze(conn, "mip.stage_price")
     return {
@@ -266,7 +255,7 @@ def price_offers(conn: psycopg.Connection, ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def gate_prices(conn: psycopg.Connection, ctx: RunContext) -> GateResult:
+def gate_prices(conn: psycopg.Connection, key: RunKey) -> GateResult:
     """Suite price over the run's ``stage_price``; failing rows are marked rejected."""
     from mip.quality.gate import run_gate
 
@@ -274,21 +263,21 @@ def gate_prices(conn: psycopg.Connection, ctx: RunContext) -> GateResult:
         conn,
         "SELECT sku, price::float8, floor_price::float8, price_change_percent::float8 "
         "FROM mip.stage_price WHERE channel_id = %(channel)s AND run_id = %(run)s ORDER BY sku",
-        ctx.key,
+        key.params,
         text_columns=("sku",),
     )
-    gates = ctx.settings.gates
+    gates = publish_settings(key.channel).gates
     result = run_gate(
         conn,
         "price",
         frame,
         key_column="sku",
-        source=rejected_source(ctx.channel.id, "stage_price"),
-        dag_id=ctx.dag_id,
-        run_id=ctx.run_id,
-        task_id=ctx.task_id,
+        source=rejected_source(key.channel.id, "stage_price"),
+        dag_id=key.dag_id,
+        run_id=key.run_id,
+        task_id=key.task_id,
         max_failed_fraction=float(gates.max_rejected_percent) / 100,
         parameters={"max_price_change_percent": float(gates.max_price_change_percent)},
     )
-    _mark_rejected(conn, "mip.stage_price", ctx, [str(k) for k in result.failed_keys])
+    _mark_rejected(conn, "mip.stage_price", key, [str(k) for k in result.failed_keys])
     return result
