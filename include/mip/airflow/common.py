@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -9,6 +10,8 @@ from airflow.sdk import DAG, task
 
 from mip.airflow.alerts import failure_alerts
 from mip.config import Channel, Topology
+
+log = logging.getLogger(__name__)
 
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 DEFAULT_ARGS = {
@@ -100,4 +103,4 @@ def check_channel(channel_id: str) -> None:
         except registry.RegistryConflict as exc:
             raise AirflowFailException(str(exc)) from None
     if added:
-        print(f"channel {channel_id} registered (first deployment)")
+        log.info("channel %s registered (first deployment)", channel_id)

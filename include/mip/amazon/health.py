@@ -9,13 +9,19 @@ re-authorizing every quarter is advised), a failure from 350 days.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mip.amazon import errors
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Account, Channel
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
 
 WARN_AFTER_DAYS = 90
 FAIL_AFTER_DAYS = 350
@@ -151,4 +157,27 @@ def _with_age(report: HealthReport) -> HealthReport:
         report.fail(failure, "authorization_expiring")
     if warning:
         report.warn(warning)
+    return report
+
+
+def check_and_record(
+    conn: psycopg.Connection, gateway: SpApiGateway, account: Account, channels: list[Channel]
+) -> HealthReport:
+    """The account's health, recorded in ``mip.account_health``; a failed check is recorded (committed), then
+    fails the step with ``StepFailed`` (no retry mends an invalid credential). Warnings are the caller's to
+    deliver (``HealthReport.warnings``)."""
+    import json
+
+    from mip.runs import StepFailed
+
+    report = check_account(gateway, account, channels)
+    conn.execute(
+        "INSERT INTO mip.account_health (account_id, status, authorization_age_days, message, details)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (account.id, report.status, report.authorization_age_days, report.message, json.dumps(report.details())),
+    )
+    log.info("account %s: %s (authorization %s days old)", account.id, report.status, report.authorization_age_days)
+    if report.status == "failed":
+        conn.commit()
+        raise StepFailed(report.message)
     return report

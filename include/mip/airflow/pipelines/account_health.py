@@ -20,32 +20,22 @@ credential, naming the fix (README, "Credentials"). Warnings and failures are al
 
 @task(retries=2)
 def check_account_health(account_id: str) -> str:
-    import json
-
+    """Check the account and record the result; a failed check fails at once, a warning is alerted."""
     from airflow.sdk import get_current_context
-    from airflow.sdk.exceptions import AirflowFailException
 
+    from mip.airflow.adapter import account_gateway, failures_as_airflow
     from mip.airflow.alerts import send_warning
     from mip.airflow.alerts.delivery import AlertNotDelivered, AlertSettingsError
     from mip.airflow.db import mip_db
     from mip.airflow.errors import TaskFailure
-    from mip.airflow.hooks.sp_api import account_gateway
-    from mip.amazon.health import check_account
+    from mip.amazon.health import check_and_record
     from mip.config import load_topology
 
     topology = load_topology()
     account = topology.account(account_id)
     channels = [c for c in topology.channels if c.account == account_id]
-    with account_gateway(account) as gateway:
-        report = check_account(gateway, account, channels)
-    with mip_db() as conn:
-        conn.execute(
-            "INSERT INTO mip.account_health (account_id, status, authorization_age_days, message, details)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (account_id, report.status, report.authorization_age_days, report.message, json.dumps(report.details())),
-        )
-    if report.status == "failed":
-        raise AirflowFailException(report.message)  # alerted by the task's on_failure_callback
+    with failures_as_airflow(), account_gateway(account) as gateway, mip_db() as conn:
+        report = check_and_record(conn, gateway, account, channels)  # failed: alerted by on_failure_callback
     if report.warnings:
         try:
             send_warning(get_current_context(), "\n".join(report.warnings), account=account_id)

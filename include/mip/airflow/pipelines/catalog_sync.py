@@ -7,6 +7,7 @@ DAGs scheduled on it (publishing) run once per real catalog change.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, task
@@ -14,7 +15,11 @@ from airflow.sdk import DAG, Asset, Param, task
 from mip.airflow.common import DEFAULT_ARGS, START_DATE, skip
 from mip.config import Topology
 
+log = logging.getLogger(__name__)
+
 DAG_ID = "mip_catalog_sync"
+# the DAG's Params, which are the keywords of mip.catalog.steps.ingest
+INGEST_PARAMS = ("supplier_dir", "max_rejected_fraction", "max_removed_fraction", "force")
 CATALOG_ASSET = Asset(name="supplier_catalog", uri="mip://catalog/supplier")
 
 DOC = """### Supplier catalog sync
@@ -43,62 +48,26 @@ Inspect a run's rejections: `SELECT * FROM mip.rejected_rows WHERE run_id = '<ru
 
 
 @task
-def ingest() -> dict[str, Any]:
+def ingest(params: dict[str, Any] | None = None, run_id: str | None = None) -> dict[str, Any]:
     """Ingest the drop; returns the (small) ``IngestResult`` as a dict."""
-    from airflow.sdk import get_current_context
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from mip.airflow.adapter import failures_as_airflow
     from mip.airflow.db import mip_db
-    from mip.catalog.ingest import IngestOptions, ingest_directory
-    from mip.catalog.supplier_format import supplier_dir
-    from mip.config import load_topology
-    from mip.paths import PathRefused
+    from mip.catalog import steps
 
-    context = get_current_context()
-    params = context["params"]
-    try:
-        directory = supplier_dir(params.get("supplier_dir"))
-    except PathRefused as exc:
-        raise AirflowFailException(str(exc)) from None
-    options = IngestOptions(
-        default_language=load_topology().catalog.language,
-        max_rejected_fraction=float(params["max_rejected_fraction"]),
-        max_removed_fraction=float(params["max_removed_fraction"]),
-        force=bool(params["force"]),
-    )
-    print(f"ingesting the catalog drop in {directory}")
-    with mip_db() as conn:
-        result = ingest_directory(conn, directory, run_id=context["run_id"], options=options)
-    print(
-        f"{result.status}: {result.records} product lines, {result.loaded} valid, {result.inserted} inserted, "
-        f"{result.updated} updated, {result.unchanged} unchanged, {result.removed} removed, "
-        f"{result.rejected_rows} rejected rows, {result.seconds:.1f} s (catalog version {result.version_id})"
-    )
-    return result.to_dict()
+    given = params or {}
+    chosen = {name: given[name] for name in INGEST_PARAMS if name in given}  # not the run conf's other keys
+    with failures_as_airflow(), mip_db() as conn:
+        return steps.ingest(conn, str(run_id), **chosen)
 
 
 @task
 def report_rejections(result: dict[str, Any]) -> None:
     """Log the rejections by rule; fail when the drop was refused."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from mip.airflow.adapter import failures_as_airflow
+    from mip.catalog import steps
 
-    from mip.catalog.rejections import RULES
-
-    counts = result["rejected_by_rule"]
-    total = sum(counts.values())
-    share = (result["records"] - result["loaded"]) / result["records"] if result["records"] else 0.0
-    print(
-        f"{total} rejected row(s); {result['records'] - result['loaded']} of {result['records']} product lines "
-        f"not loaded ({share:.2%})"
-    )
-    for rule, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {rule}: {count} — {RULES.get(rule, '')}")
-    for message in result["examples"]:
-        print(f"  e.g. {message}")
-    if total:
-        print(f"all of them: SELECT * FROM mip.rejected_rows WHERE run_id = '{result['run_id']}' ORDER BY source, line")
-    if result["status"] == "refused":
-        raise AirflowFailException(f"catalog drop in {result['source_dir']} refused: {result['reason']}")
+    with failures_as_airflow():
+        steps.report_rejections(result)
 
 
 @task(outlets=[CATALOG_ASSET])
@@ -110,7 +79,7 @@ def publish_catalog_version(result: dict[str, Any]) -> None:
         skip(f"the catalog did not change ({result['status']}): no asset event")
     extra = {name: result[name] for name in ("version_id", "checksum", "loaded", "inserted", "updated", "removed")}
     get_current_context()["outlet_events"][CATALOG_ASSET].extra = extra
-    print(f"catalog version {result['version_id']}: asset {CATALOG_ASSET.uri} updated ({extra})")
+    log.info("catalog version %s: asset %s updated (%s)", result["version_id"], CATALOG_ASSET.uri, extra)
 
 
 def build(topology: Topology | None = None) -> DAG:
