@@ -267,3 +267,24 @@ def test_a_channel_without_publish_settings_skips_every_step(clean, run_dag, top
         "check_channel": "success",
         **dict.fromkeys(STEPS[1:], "skipped"),
     }
+
+
+def test_an_incomplete_connection_fails_the_first_amazon_task_at_once_with_the_fix(
+    clean, shop, run_dag, monkeypatch, capfd
+):
+    """A connection without its refresh token: ``submit`` fails on its first try (no retry burned on what only a
+    person can fix), says which field to fill and where, and nothing is recorded as sent."""
+    from tests.conftest import use_sandbox_connection
+
+    db = clean
+    use_sandbox_connection(monkeypatch, shop, refresh_token="")
+    insert_products(db, [product(f"CONN{i}") for i in range(3)])
+    db.commit()
+    dag_run = run_dag(DAG_ID, logical_date=Days().next())
+    submits = [(str(ti.state), ti.try_number) for ti in dag_run.get_task_instances() if ti.task_id == "submit"]
+    assert submits == [("failed", 1)], states(dag_run)
+    assert states(dag_run)["plan"] == "success"
+    sent = db.execute("SELECT count(*) FROM mip.feed_submissions WHERE run_id = %s", (stage_key(dag_run),))
+    assert sent.fetchone()[0] == 0
+    output = capfd.readouterr()
+    assert "lacks refresh_token" in output.out + output.err and "Admin > Connections" in output.out + output.err
