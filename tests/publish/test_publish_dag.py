@@ -269,6 +269,23 @@ def test_a_channel_without_publish_settings_skips_every_step(clean, run_dag, top
     }
 
 
+def test_a_mass_delete_is_refused_with_its_plan_kept_and_the_run_param_allows_it(clean, connected, run_dag):
+    db = clean
+    insert_products(db, [product(f"MASS{i:02d}") for i in range(20)])
+    db.commit()
+    first = run_dag(DAG_ID, logical_date=Days().next())
+    assert str(first.state) == "success", states(first)
+    db.execute("UPDATE mip.supplier_products SET removed_at = now() WHERE reference >= 'MASS05'")
+    db.commit()
+    refused = run_dag(DAG_ID, logical_date=Days().next())
+    assert states(refused)["plan"] == "failed" and states(refused)["batches"] == "upstream_failed"
+    assert plan_of(db, refused) == {"DELETE": 15}, "the refused plan stays in mip.stage_plan for inspection"
+    allowed = run_dag(DAG_ID, logical_date=Days().next(), conf={"allow_mass_delete": True})
+    assert str(allowed.state) == "success", states(allowed)
+    assert plan_of(db, allowed) == {"DELETE": 15}
+    assert db.execute("SELECT count(*) FROM mip.listings WHERE channel_id = 'it'").fetchone()[0] == 5
+
+
 def test_an_incomplete_connection_fails_the_first_amazon_task_at_once_with_the_fix(
     clean, shop, run_dag, monkeypatch, capfd
 ):
