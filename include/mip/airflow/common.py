@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 from airflow.sdk import DAG, task
 
 from mip.airflow.alerts import failure_alerts
+from mip.airflow.docs import pipeline_doc
 from mip.config import Channel, Topology
 
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -79,7 +80,7 @@ def channel_dag(pipeline: str, topology: Topology, channel: Channel, *, title: s
         dag_id=f"mip_{pipeline}__{channel.id}",
         default_args=DEFAULT_ARGS,
         tags=channel_tags(pipeline, channel),
-        doc_md=channel_doc(title, what, topology, channel),
+        doc_md=channel_doc(title, pipeline_doc(pipeline), topology, channel),
         **kwargs,
     )
 
