@@ -23,5 +23,7 @@ COPY --chown=airflow:0 dags /opt/airflow/dags
 COPY --chown=airflow:0 plugins /opt/airflow/plugins
 COPY --chown=airflow:0 sandbox /opt/airflow/sandbox
 COPY --chown=airflow:0 deploy /opt/airflow/deploy
+# docs/pipelines/*.md are the DAGs' doc_md (mip.airflow.docs reads them beside /opt/airflow/include)
+COPY --chown=airflow:0 docs /opt/airflow/docs
 
 ENV MIP_CHANNELS_FILE=/opt/airflow/include/channels.yaml

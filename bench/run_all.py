@@ -2,8 +2,9 @@
 
 Each script runs alone, one after the other (on 2 cores a second load would distort the figures), with
 ``--json FILE``; its human-readable output goes to ``.local/bench/<script>.log``. The table is printed
-as Markdown (ready for the README) with the machine and the date, and kept with the raw figures in
-``.local/bench/results.md`` and ``results.json``. Exit status 1 when a script failed or a target was
+as Markdown with the machine and the date, kept with the raw figures in ``.local/bench/results.md`` and
+``results.json``, and, when every script ran, written to ``bench/results/latest.md`` (committed; the
+docs link it instead of copying figures). Exit status 1 when a script failed or a target was
 missed. About 10 minutes on the 2-core development machine (bench/dag_run.py alone takes 4).
 
     .venv/bin/python bench/run_all.py [--only publish,orders] [--out .local/bench]
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+LATEST = ROOT / "bench" / "results" / "latest.md"
 # (name, script arguments): the order they run in
 SCRIPTS: list[tuple[str, list[str]]] = [
     ("parse_time", []),
@@ -260,6 +262,21 @@ def run_script(name: str, args: list[str], out: Path) -> tuple[dict[str, Any] | 
     return json.loads(result.read_text()), seconds, log
 
 
+def latest_page(header: str, total_seconds: float, table: list[str]) -> str:
+    """``bench/results/latest.md``: the table of a full ``make bench`` run, as bench/README.md links it."""
+    return "\n".join(
+        [
+            "# `make bench`: latest full run",
+            "",
+            f"Written by `bench/run_all.py`. Measured {header}; {total_seconds / 60:.1f} min in total. "
+            "How to read each row: bench/README.md.",
+            "",
+            *table,
+            "",
+        ]
+    )
+
+
 def markdown(rows: list[Row]) -> list[str]:
     def verdict(row: Row) -> str:
         return "" if row.met is None else ("met" if row.met else "**MISSED**")
@@ -322,6 +339,10 @@ def main() -> int:
     print("\n".join(table))
     missed = [r.figure for r in rows if r.met is False]
     (args.out / "results.md").write_text(f"Measured {header}.\n\n" + "\n".join(table) + "\n")
+    if wanted == {n for n, _ in SCRIPTS}:
+        LATEST.parent.mkdir(exist_ok=True)
+        LATEST.write_text(latest_page(header, total, table))
+        print(f"\nwritten to {LATEST.relative_to(ROOT)}")
     (args.out / "results.json").write_text(json.dumps({"machine": header, "figures": figures}, indent=2, default=str))
     if missed:
         print(f"\n{len(missed)} row(s) missed the target or failed: {'; '.join(missed)}")

@@ -1,6 +1,7 @@
 """The fault-injection suite: each case runs DAGs against a sandbox with a fault switched on, then
 compares the ``mip`` tables with the sandbox's truth. Every case adds one row to the table printed at
-the end of the session (``pytest_terminal_summary``: it shows without ``-s``):
+the end of the session (``pytest_terminal_summary``: it shows without ``-s``) and, when every fault of
+``ORDER`` ran, written to ``tests/faults/results.md`` (linked from docs/testing.md):
 
     fault | runs | orders lost | orders duplicated | double submissions | rows rejected (reason)
 
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,10 +106,43 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     lost = sum(r.orders_lost or 0 for r in rows)
     duplicated = sum(r.orders_duplicated or 0 for r in rows)
     double = sum(r.double_submissions or 0 for r in rows)
-    terminalreporter.write_line(
+    totals = (
         f"{len(rows)} faults, {sum(r.runs for r in rows)} runs: {lost} orders lost, "
         f"{duplicated} duplicated, {double} double submissions"
     )
+    terminalreporter.write_line(totals)
+    if set(ORDER) <= set(ROWS):
+        RESULTS.write_text(results_markdown(rows, totals))
+        terminalreporter.write_line(f"written to {RESULTS.relative_to(RESULTS.parents[2])}")
+
+
+RESULTS = Path(__file__).with_name("results.md")
+
+
+def results_markdown(rows: list[FaultRow], totals: str) -> str:
+    """The table as the Markdown page docs/testing.md links, with when, where and at which commit it ran."""
+
+    def cell(value: int | None) -> str:
+        return "-" if value is None else str(value)
+
+    root = Path(__file__).resolve().parents[2]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+    lines = [
+        "# Fault-injection suite: latest full run",
+        "",
+        "Written by `tests/faults/conftest.py` at the end of a test session that ran every fault case "
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit.stdout.strip() or '?'}, Python "
+        f"{platform.python_version()}, {platform.system()}). What each column means: docs/testing.md.",
+        "",
+        "| fault | runs | orders lost | orders duplicated | double submissions | rows rejected (reason) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.fault} | {r.runs} | {cell(r.orders_lost)} | {cell(r.orders_duplicated)} | "
+        f"{cell(r.double_submissions)} | {r.rejected} |"
+        for r in rows
+    ]
+    return "\n".join([*lines, "", totals + '. ("-": the case imports no orders, or submits no feed.)', ""])
 
 
 # --- comparisons with the sandbox's truth ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 from airflow.sdk import DAG, task
 
 from mip.airflow.alerts import failure_alerts
+from mip.airflow.docs import pipeline_doc
 from mip.config import Channel, Topology
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def channel_dag(pipeline: str, topology: Topology, channel: Channel, *, title: s
         dag_id=f"mip_{pipeline}__{channel.id}",
         default_args=DEFAULT_ARGS,
         tags=channel_tags(pipeline, channel),
-        doc_md=channel_doc(title, what, topology, channel),
+        doc_md=channel_doc(title, pipeline_doc(pipeline), topology, channel),
         **kwargs,
     )
 

@@ -6,6 +6,7 @@ from airflow.sdk import DAG, task
 
 from mip.airflow.alerts import failure_alerts
 from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
+from mip.airflow.docs import pipeline_doc
 from mip.config import Topology
 
 DOC = """### Account health
@@ -53,7 +54,7 @@ def build(topology: Topology) -> DAG:
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["pipeline:account_health"] + [f"account:{a.id}" for a in topology.accounts],
-        doc_md=DOC,
+        doc_md=pipeline_doc("account_health"),
     ) as dag:
         for account in sorted(topology.accounts, key=lambda a: a.id):
             check_account_health.override(

@@ -13,6 +13,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, Param, task
 
 from mip.airflow.common import DEFAULT_ARGS, START_DATE, skip
+from mip.airflow.docs import pipeline_doc
 from mip.config import Topology
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def build(topology: Topology | None = None) -> DAG:
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["pipeline:catalog_sync", "scope:supplier"],
-        doc_md=DOC,
+        doc_md=pipeline_doc("catalog_sync"),
         description="Loads the supplier's catalog drop into mip.supplier_products",
         params={
             "supplier_dir": Param(

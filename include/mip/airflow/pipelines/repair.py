@@ -34,6 +34,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from mip.airflow.common import DEFAULT_ARGS, START_DATE
+from mip.airflow.docs import pipeline_doc
 from mip.config import Account, Topology
 
 MAX_NEW_RUN_WINDOW = timedelta(days=31)
@@ -183,17 +184,8 @@ def build(topology: Topology, account: Account) -> DAG:
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["pipeline:repair", f"account:{account.id}"],
-        doc_md=(
-            f"### Repair after a credential reset — account `{account.id}`\n\n"
-            f"Runs when the credentials of `{account.id}` are reset (Asset "
-            f"`mip://accounts/{account.id}/credentials`) or by hand. Finds, in `mip.order_intervals`, every "
-            f"order interval of channels {', '.join(f'`{c}`' for c in channels)} since their first run that the "
-            "seller owning it has not imported, and re-runs it: failed runs are cleared and run again in place "
-            "(they turn green), intervals no run tried get a new run with `window_start`/`window_end` (long "
-            "outages: windows of up to 31 days, through the orders report). Hours of a previous Seller ID are "
-            "re-run only with that seller's authorization. `verify` fails while gaps remain, naming them and "
-            "the fix."
-        ),
+        doc_md=f"### Repair after a credential reset — account `{account.id}` (channels {', '.join(channels)})\n\n"
+        + pipeline_doc("repair"),
     ) as dag:
         triggers = find_gaps(account.id)
         rerun = TriggerDagRunOperator.partial(
