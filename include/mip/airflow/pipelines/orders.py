@@ -13,8 +13,9 @@ in ``mip.order_intervals`` (started -> imported or failed), which the repair DAG
 gaps.
 
 Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
-@hourly), whether scheduled, backfilled or manual (``CronTriggerTimetable`` with ``interval`` = the
-period; mip.orders.schedule). So ``airflow backfill create`` skipping a logical date that has a
+@hourly), whether scheduled, backfilled or manual (``mip.orders.timetable.PeriodEndTimetable``: Airflow's
+``CronTriggerTimetable`` alone dates a scheduled or backfilled run by its interval's *start*, a manual
+run of L by its interval's end). So ``airflow backfill create`` skipping a logical date that has a
 successful manual run skips an interval that run did import.
 
 Sellers: a run reads for the Seller ID the account had when its window ends (mip.orders.sellers);
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Asset, BaseOperator, CronTriggerTimetable, Param, task
+from airflow.sdk import DAG, Asset, BaseOperator, Param, task
 
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.config import Channel, Topology
@@ -375,6 +376,7 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
 
 def build(topology: Topology, channel: Channel) -> DAG:
     from mip.orders.schedule import schedule_period
+    from mip.orders.timetable import PeriodEndTimetable
 
     account = topology.account_of(channel)
     pool = sp_api_pool(account.id)
@@ -383,7 +385,7 @@ def build(topology: Topology, channel: Channel) -> DAG:
         topology,
         channel,
         # logical date L imports [L - period, L), for scheduled, backfilled and manual runs alike
-        schedule=CronTriggerTimetable(
+        schedule=PeriodEndTimetable(
             channel.orders.schedule, timezone="UTC", interval=schedule_period(channel.orders.schedule)
         ),
         max_active_runs=4,
