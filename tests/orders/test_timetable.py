@@ -66,3 +66,19 @@ def test_scheduled_runs_are_dated_by_the_end_of_the_hour_they_import(scheduler_d
     )
     assert (first.data_interval.start, first.logical_date) == (START - HOUR, START)
     assert (second.data_interval.start, second.logical_date) == (START, START + HOUR)
+
+
+def test_a_manual_run_imports_the_hour_ending_at_its_logical_date_however_it_was_triggered(scheduler_dag):
+    """``airflow dags trigger --logical-date L`` infers the data interval from the trigger time, not from L: the run
+    still imports [L - 1 h, L), the hour a backfill dates by L. A run without a logical date keeps its interval."""
+    import pendulum
+
+    from mip.orders.window import run_interval
+
+    manual_date = START + 3 * HOUR
+    cli = scheduler_dag.timetable.infer_manual_data_interval(run_after=pendulum.instance(START + 30 * HOUR))
+    assert (cli.start, cli.end) != (manual_date - HOUR, manual_date)
+    assert run_interval(manual_date, cli.start, cli.end, HOUR) == (manual_date - HOUR, manual_date)
+    assert run_interval(manual_date, manual_date - HOUR, manual_date, HOUR) == (manual_date - HOUR, manual_date)
+    assert run_interval(None, None, None, HOUR) == (None, None)
+    assert run_interval(None, START, START + HOUR, HOUR) == (START, START + HOUR)

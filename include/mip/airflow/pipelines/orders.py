@@ -51,6 +51,16 @@ def _params_window(context: Any) -> tuple[Any, Any]:
     return params.get("window_start"), params.get("window_end")
 
 
+def _run_interval(context: Any, period: timedelta | None) -> tuple[Any, Any]:
+    """A manual run's interval is the period ending at its logical date; any other run's is its data interval."""
+    from mip.orders.window import run_interval
+
+    dag_run = context.get("dag_run")
+    manual = getattr(dag_run, "run_type", None) == "manual"
+    logical_date = dag_run.logical_date if manual and period else None
+    return run_interval(logical_date, context.get("data_interval_start"), context.get("data_interval_end"), period)
+
+
 def _params_path(context: Any) -> str | None:
     return context["params"].get("path")
 
@@ -64,12 +74,16 @@ class WaitUntilClosed(BaseOperator):
 
     ui_color = "#e8f7e4"
 
+    def __init__(self, *, period: timedelta | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.period = period
+
     def execute(self, context: Any) -> None:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
         from mip.orders.window import WindowError, parse_instant
 
-        end = context.get("data_interval_end")
+        end = _run_interval(context, self.period)[1]
         window_end = _params_window(context)[1]
         if window_end:
             try:
@@ -172,6 +186,7 @@ def extract(channel_id: str) -> dict[str, Any]:
     from mip.orders import extract as amazon
     from mip.orders import intervals, stage
     from mip.orders.extract import RunKey
+    from mip.orders.schedule import schedule_period
     from mip.orders.sellers import seller_for_window, seller_periods
     from mip.orders.window import WindowError, resolve
 
@@ -180,7 +195,8 @@ def extract(channel_id: str) -> dict[str, Any]:
     channel = topology.channel(channel_id)
     account = topology.account_of(channel)
     try:
-        window = resolve(*_params_window(context), context.get("data_interval_start"), context.get("data_interval_end"))
+        interval = _run_interval(context, schedule_period(channel.orders.schedule))
+        window = resolve(*_params_window(context), *interval)
     except WindowError as exc:
         raise AirflowFailException(str(exc)) from None
     path = _params_path(context) or channel.orders.path
@@ -414,7 +430,7 @@ def build(topology: Topology, channel: Channel) -> DAG:
             ),
         },
     ) as dag:
-        wait = WaitUntilClosed(task_id="wait_until_closed")
+        wait = WaitUntilClosed(task_id="wait_until_closed", period=schedule_period(channel.orders.schedule))
         extracted = extract.override(pool=pool)(channel.id)
         polled = wait_report.override(pool=pool)(channel.id)
         downloaded = download_report.override(pool=pool)(channel.id)
