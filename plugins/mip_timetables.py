@@ -1,11 +1,11 @@
-"""Registers the orders DAGs' timetable (mip.orders.timetable): Airflow serialises a DAG whose timetable is
+"""Registers the orders DAGs' timetable (mip.airflow.timetables): Airflow serialises a DAG whose timetable is
 not one of its own only when a plugin names it."""
 
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from mip.orders.timetable import PeriodEndTimetable
+from mip.airflow.timetables import PeriodEndTimetable
 
 
 class MipTimetablesPlugin(AirflowPlugin):

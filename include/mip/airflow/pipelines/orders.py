@@ -13,7 +13,7 @@ in ``mip.order_intervals`` (started -> imported or failed), which the repair DAG
 gaps.
 
 Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
-@hourly), whether scheduled, backfilled or manual (``mip.orders.timetable.PeriodEndTimetable``: Airflow's
+@hourly), whether scheduled, backfilled or manual (mip.airflow.timetables: Airflow's
 ``CronTriggerTimetable`` alone dates a scheduled or backfilled run by its interval's *start*, a manual
 run of L by its interval's end). So ``airflow backfill create`` skipping a logical date that has a
 successful manual run skips an interval that run did import.
@@ -391,8 +391,8 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
 
 
 def build(topology: Topology, channel: Channel) -> DAG:
+    from mip.airflow.timetables import PeriodEndTimetable
     from mip.orders.schedule import schedule_period
-    from mip.orders.timetable import PeriodEndTimetable
 
     account = topology.account_of(channel)
     pool = sp_api_pool(account.id)
