@@ -2,7 +2,7 @@
 
 A run of ``mip_orders__<channel>`` with logical date L imports the schedule period that *ends* at
 L: [L - period, L). Scheduled, backfilled and manual runs of the same logical date therefore import
-the same interval (Airflow's ``CronTriggerTimetable`` with ``interval`` = the period), so
+the same interval (``mip.airflow.timetables.PeriodEndTimetable``, interval = the period), so
 ``airflow backfill create`` never counts a manual run as an hour it did not import. That needs a
 cron whose ticks are evenly spaced (``@hourly``, ``*/30 * * * *``, ``0 */6 * * *``, ``@daily``).
 

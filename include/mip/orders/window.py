@@ -8,9 +8,11 @@ minutes ago). Which path reads the window (paging or the orders report) is chose
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+log = logging.getLogger(__name__)
 AMAZON_DELAY = timedelta(minutes=2)
 
 
@@ -41,6 +43,34 @@ def parse_instant(value: str | datetime, name: str) -> datetime:
                 f"{name} {value!r} is not an ISO 8601 date-time; write e.g. 2026-11-20T00:00:00+00:00"
             ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def run_interval(
+    logical_date: datetime | None,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    period: timedelta | None,
+) -> tuple[datetime | None, datetime | None]:
+    """The interval a manual run imports when no window Param is given: the period ending at its logical date.
+
+    A manual run triggered through the REST API or the UI has that data interval already;
+    ``airflow dags trigger --logical-date L`` infers it from the trigger *time* instead: such a run still imports
+    [L - period, L), the interval a backfill dates by L. Without a logical date (or a period) the data interval
+    stays (None: no window). Scheduled and backfilled runs keep the data interval their timetable gave them.
+    """
+    if logical_date is None or period is None:
+        return interval_start, interval_end
+    interval = (logical_date - period, logical_date)
+    if interval != (interval_start, interval_end):
+        log.warning(
+            "the run's data interval [%s, %s) is not the period ending at its logical date %s (`airflow dags "
+            "trigger` infers it from the trigger time): importing [%s, %s), the interval a backfill dates by it",
+            interval_start,
+            interval_end,
+            logical_date,
+            *interval,
+        )
+    return interval
 
 
 def resolve(

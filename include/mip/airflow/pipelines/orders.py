@@ -13,8 +13,9 @@ in ``mip.order_intervals`` (started -> imported or failed), which the repair DAG
 gaps.
 
 Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
-@hourly), whether scheduled, backfilled or manual (``CronTriggerTimetable`` with ``interval`` = the
-period; mip.orders.schedule). So ``airflow backfill create`` skipping a logical date that has a
+@hourly), whether scheduled, backfilled or manual (mip.airflow.timetables: Airflow's
+``CronTriggerTimetable`` alone dates a scheduled or backfilled run by its interval's *start*, a manual
+run of L by its interval's end). So ``airflow backfill create`` skipping a logical date that has a
 successful manual run skips an interval that run did import.
 
 Sellers: a run reads for the Seller ID the account had when its window ends (mip.orders.sellers);
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Asset, BaseOperator, CronTriggerTimetable, Param, task
+from airflow.sdk import DAG, Asset, BaseOperator, Param, task
 
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.config import Channel, Topology
@@ -51,6 +52,16 @@ def _params_window(context: Any) -> tuple[Any, Any]:
     return params.get("window_start"), params.get("window_end")
 
 
+def _run_interval(context: Any, period: timedelta | None) -> tuple[Any, Any]:
+    """A manual run's interval is the period ending at its logical date; any other run's is its data interval."""
+    from mip.orders.window import run_interval
+
+    dag_run = context.get("dag_run")
+    manual = getattr(dag_run, "run_type", None) == "manual"
+    logical_date = dag_run.logical_date if manual and period else None
+    return run_interval(logical_date, context.get("data_interval_start"), context.get("data_interval_end"), period)
+
+
 def _params_path(context: Any) -> str | None:
     return context["params"].get("path")
 
@@ -64,12 +75,16 @@ class WaitUntilClosed(BaseOperator):
 
     ui_color = "#e8f7e4"
 
+    def __init__(self, *, period: timedelta | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.period = period
+
     def execute(self, context: Any) -> None:
         from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 
         from mip.orders.window import WindowError, parse_instant
 
-        end = context.get("data_interval_end")
+        end = _run_interval(context, self.period)[1]
         window_end = _params_window(context)[1]
         if window_end:
             try:
@@ -172,6 +187,7 @@ def extract(channel_id: str) -> dict[str, Any]:
     from mip.orders import extract as amazon
     from mip.orders import intervals, stage
     from mip.orders.extract import RunKey
+    from mip.orders.schedule import schedule_period
     from mip.orders.sellers import seller_for_window, seller_periods
     from mip.orders.window import WindowError, resolve
 
@@ -180,7 +196,8 @@ def extract(channel_id: str) -> dict[str, Any]:
     channel = topology.channel(channel_id)
     account = topology.account_of(channel)
     try:
-        window = resolve(*_params_window(context), context.get("data_interval_start"), context.get("data_interval_end"))
+        interval = _run_interval(context, schedule_period(channel.orders.schedule))
+        window = resolve(*_params_window(context), *interval)
     except WindowError as exc:
         raise AirflowFailException(str(exc)) from None
     path = _params_path(context) or channel.orders.path
@@ -375,6 +392,7 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
 
 
 def build(topology: Topology, channel: Channel) -> DAG:
+    from mip.airflow.timetables import PeriodEndTimetable
     from mip.orders.schedule import schedule_period
 
     account = topology.account_of(channel)
@@ -384,7 +402,7 @@ def build(topology: Topology, channel: Channel) -> DAG:
         topology,
         channel,
         # logical date L imports [L - period, L), for scheduled, backfilled and manual runs alike
-        schedule=CronTriggerTimetable(
+        schedule=PeriodEndTimetable(
             channel.orders.schedule, timezone="UTC", interval=schedule_period(channel.orders.schedule)
         ),
         max_active_runs=4,
@@ -413,7 +431,7 @@ def build(topology: Topology, channel: Channel) -> DAG:
             ),
         },
     ) as dag:
-        wait = WaitUntilClosed(task_id="wait_until_closed")
+        wait = WaitUntilClosed(task_id="wait_until_closed", period=schedule_period(channel.orders.schedule))
         extracted = extract.override(pool=pool)(channel.id)
         polled = wait_report.override(pool=pool)(channel.id)
         downloaded = download_report.override(pool=pool)(channel.id)
