@@ -34,7 +34,12 @@ SERVED = {
     "createReport",
     "getReport",
     "getReportDocument",
+    "createRestrictedDataToken",
+    "getOrderAddress",
+    "confirmShipment",
 }
+# checked against the models (with the real client) in test_contract_fulfilment.py
+FULFILMENT = {"createRestrictedDataToken", "getOrderAddress", "confirmShipment"}
 
 
 def test_model_copies_equal_the_shared_models():
@@ -244,7 +249,7 @@ def test_every_served_operation_answers_in_the_models_shapes(raw: RawApi, privat
     status, body, _ = raw.call("GET", "/reports/2021-06-30/documents/nope")
     _check("getReportDocument", status, body, seen)
 
-    assert set(seen) == SERVED
+    assert set(seen) == SERVED - FULFILMENT
     incomplete = {op: s for op, s in seen.items() if not (min(s) < 300 and max(s) >= 400)}
     assert not incomplete, incomplete
 
