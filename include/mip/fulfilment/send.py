@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mip.fulfilment import outbox
-from mip.fulfilment.address import fetch_addresses, supplier_address
+from mip.fulfilment.address import RDT_BATCH, fetch_addresses, supplier_address
 from mip.fulfilment.supplier import Refused, SupplierClient, Unavailable
 from mip.runs import RunKey, StepFailed
 
@@ -118,32 +118,37 @@ def send(key: RunKey, conn: Any, gateway: Any, *, supplier: SupplierClient, limi
     )
     if not todo:
         return dict(summary)
-    addresses = fetch_addresses(gateway, key.channel.marketplace.country, [r["amazon_order_id"] for r in todo])
-    unavailable = None
-    for row in todo:
-        address = addresses.pop(row["amazon_order_id"], None)
-        if address is None:
-            if _cancelled(key, conn, gateway, row):
-                outbox.transition(conn, key, row, "cancelled", detail="Amazon cancelled the order before it was sent")
-                summary["cancelled"] += 1
-            else:
-                summary["no_address_yet"] += 1
-            conn.commit()
-            continue
-        shipping = supplier_address(address)
-        del address  # personal data: not kept beyond this order
-        if shipping is None:
-            outbox.refuse(conn, key, row, "address_incomplete", FIX_ADDRESS_INCOMPLETE)
-            summary["refused"] += 1
-            conn.commit()
-            continue
-        try:
-            summary[_send_one(key, conn, supplier, row, shipping)] += 1
-        except Unavailable as exc:
-            unavailable = exc
-            break
-    addresses.clear()
+    try:
+        for start in range(0, len(todo), RDT_BATCH):
+            _send_batch(key, conn, gateway, supplier, todo[start : start + RDT_BATCH], summary)
+    except Unavailable:
+        log.info("channel %s: %s (supplier calls %s)", key.channel_id, dict(summary), supplier.calls)
+        raise  # retried by the task; rows left sending are adopted or sent again then
     log.info("channel %s: %s (supplier calls %s)", key.channel_id, dict(summary), supplier.calls)
-    if unavailable is not None:
-        raise unavailable  # retried by the task; rows left sending are adopted or sent again then
     return dict(summary)
+
+
+def _send_batch(key: RunKey, conn: Any, gateway: Any, supplier: SupplierClient, batch: list, summary: Counter) -> None:
+    """One RDT's worth of orders: their addresses are fetched right before they are sent, then dropped."""
+    addresses = fetch_addresses(gateway, key.channel.marketplace.country, [r["amazon_order_id"] for r in batch])
+    try:
+        for row in batch:
+            address = addresses.pop(row["amazon_order_id"], None)
+            if address is None:
+                if _cancelled(key, conn, gateway, row):
+                    outbox.transition(conn, key, row, "cancelled", detail="Amazon cancelled it before it was sent")
+                    summary["cancelled"] += 1
+                else:
+                    summary["no_address_yet"] += 1
+                conn.commit()
+                continue
+            shipping = supplier_address(address)
+            del address  # personal data: not kept beyond this order
+            if shipping is None:
+                outbox.refuse(conn, key, row, "address_incomplete", FIX_ADDRESS_INCOMPLETE)
+                summary["refused"] += 1
+                conn.commit()
+                continue
+            summary[_send_one(key, conn, supplier, row, shipping)] += 1
+    finally:
+        addresses.clear()
