@@ -15,6 +15,7 @@ import pytest
 
 from mip.config import load_topology
 from mip.runs import RunKey
+from tests.dags.conftest import dagbag, run_dag  # noqa: F401  (dag.test() fixtures, shared)
 
 DEMO = "A1MIPDEMOSELLER"
 SKUS = ["MIP-FUL-A", "MIP-FUL-B", "MIP-FUL-C"]

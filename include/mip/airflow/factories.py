@@ -22,6 +22,7 @@ CHANNEL_PIPELINES: dict[str, tuple[tuple[str, ...], str]] = {
     "verify_international": (("international",), "verify_international"),
     "orders": (("main", "international"), "orders"),
     "migrate_csv": (("main",), "migrate_csv"),
+    "fulfil": (("main", "international"), "fulfil"),
 }
 
 
