@@ -66,3 +66,17 @@ def refusals(key: RunKey, conn: Any) -> int:
         f"{len(found)} order(s) of channel {key.channel_id} refused: {lines}",
         fix="each refused order says its fix; docs/fulfilment.md, 'A refused order'",
     )
+
+
+def page_summary(conn: Any, channel_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per channel, for the Marketplaces page: orders waiting at each step and the number at risk."""
+    from mip.fulfilment.outbox import WAITING, counts
+
+    found = counts(conn, channel_ids)
+    risky: dict[str, int] = {}
+    for channel, *_ in at_risk(conn, channel_ids):
+        risky[channel] = risky.get(channel, 0) + 1
+    return {
+        c: {"waiting": {s: found[c][s] for s in WAITING if found[c].get(s)}, "at_risk": risky.get(c, 0)}
+        for c in channel_ids
+    }
