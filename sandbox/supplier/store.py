@@ -73,6 +73,7 @@ class SupplierStore:
         self.db = sqlite3.connect(state_dir / "supplier.sqlite3", check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO purse VALUES (1, ?)", (str(balance),))
 
