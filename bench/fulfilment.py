@@ -38,7 +38,6 @@ def load_orders(url: str, server, count: int, scale: float):
     from mip.orders.importer import import_window
     from mip.orders.window import Window
     from mip.store.db import connect
-    from tests.fulfilment.conftest import _utc
 
     now = time.time()
     start, end = now - 26 * 3600, now - 2 * 3600
@@ -57,6 +56,12 @@ def load_orders(url: str, server, count: int, scale: float):
         import_window(conn, gw, load_topology().channel("it"), "bench-import", window, path="api")
         conn.commit()
         gw.budget.conn.close()
+
+
+def _utc(ts: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def floor_hours(calls: dict[str, int]) -> float:
