@@ -89,3 +89,26 @@ def test_late_shipment_risk_names_the_orders_without_tracking(fresh, spapi, supp
     supplier.admin("POST", "ship")
     track(k, db, supplier=client)
     assert late_shipment_risk(k, db, margin=1) == 0, "orders with tracking are not at risk"
+
+
+def test_an_international_listing_channel_maps_skus_through_its_main_channel(
+    fresh, spapi, supplier, client, make_gateway
+):
+    """FR orders carry the IT offers' SKUs (Build International Listings): their supplier references come
+    from the main channel's listings, and their shipments are confirmed in the FR marketplace."""
+    db = fresh
+    gateway = make_gateway(spapi)
+    ids = import_orders(db, spapi, gateway, 5, country="FR", channel_id="fr")
+    wanted = shippable(spapi, ids, country="FR")
+    k = key("fr")
+    assert gate(k, db)["gated"] == len(wanted)
+    db.commit()
+    send(k, db, gateway, supplier=client)
+    supplier.admin("POST", "ship")
+    track(k, db, supplier=client)
+    confirm(k, db, gateway)
+    db.commit()
+    assert set(states(db, wanted).values()) == {"confirmed"}
+    shipments = [s for s in spapi.admin("GET", "/_sandbox/shipments") if s["amazonOrderId"] in wanted]
+    assert {s["marketplaceId"] for s in shipments} == {"A13V1IB3VIYZZH"}
+    assert_clean(both_truths(db, spapi, supplier, set(ids), wanted))
