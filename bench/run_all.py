@@ -36,6 +36,7 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("sandbox", []),
     ("catalog", []),
     ("dag_run", []),
+    ("fulfilment", []),
 ]
 
 
@@ -208,6 +209,33 @@ def dag_run_rows(f: dict[str, Any], command: str) -> list[Row]:
     ]
 
 
+def fulfilment_rows(f: dict[str, Any], command: str) -> list[Row]:
+    truth, per_order = f["truth"], f["sp_calls_per_order"]
+    clean = truth["sent_twice"] == truth["confirmed_twice"] == truth["lost"] == truth["wrong_tracking"] == 0
+    supplier = ", ".join(f"{op} {n:,}" for op, n in f["supplier_calls"].items())
+    return [
+        Row(
+            f"fulfilment loop, {_n(f['orders'])} orders ({_n(truth['supplier_orders'])} shippable): calls per order",
+            f"supplier {f['supplier_calls_per_order']:.2f} ({supplier}); confirmShipment "
+            f"{per_order['confirmShipment']:.2f}, getOrderAddress {per_order['getOrderAddress']:.2f}, "
+            f"createRestrictedDataToken {per_order['createRestrictedDataToken']:.3f}; {f['throttled']} x 429",
+            "0 x 429, 1 confirmShipment per order",
+            f["throttled"] == 0 and per_order["confirmShipment"] == 1.0,
+            command,
+        ),
+        Row(
+            "fulfilment loop: usage-plan time of send + confirm vs the usage plans' minimum; truths",
+            f"{f['usage_plan_hours']:.2f} h on Amazon's clock vs {f['plan_floor_hours']:.2f} h minimum "
+            f"({f['usage_plan_hours'] / max(f['plan_floor_hours'], 1e-9):.2f} x); sent twice {truth['sent_twice']}, "
+            f"lost {truth['lost']}, confirmed twice {truth['confirmed_twice']}; local s: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in f["seconds"].items()),
+            "0 sent twice, 0 lost",
+            clean,
+            command,
+        ),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any], str], list[Row]]] = {
     "parse_time": parse_time_rows,
     "publish": publish_rows,
@@ -216,6 +244,7 @@ ROWS: dict[str, Callable[[dict[str, Any], str], list[Row]]] = {
     "sandbox": sandbox_rows,
     "catalog": catalog_rows,
     "dag_run": dag_run_rows,
+    "fulfilment": fulfilment_rows,
 }
 
 

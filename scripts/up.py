@@ -47,6 +47,7 @@ BIND_ADDRESS = os.environ.get("MIP_BIND_ADDRESS", "127.0.0.1")
 PORTS = {
     "MIP_AIRFLOW_PORT": (int(os.environ.get("MIP_AIRFLOW_PORT", "8080")), BIND_ADDRESS),
     "MIP_SANDBOX_PORT": (int(os.environ.get("MIP_SANDBOX_PORT", "8100")), "127.0.0.1"),
+    "MIP_SUPPLIER_PORT": (int(os.environ.get("MIP_SUPPLIER_PORT", "8110")), "127.0.0.1"),
     "MIP_WORKER_LOG_PORT": (int(os.environ.get("MIP_WORKER_LOG_PORT", "8793")), BIND_ADDRESS),
     "MIP_TRIGGERER_LOG_PORT": (int(os.environ.get("MIP_TRIGGERER_LOG_PORT", "8794")), BIND_ADDRESS),
 }
@@ -251,14 +252,45 @@ def main() -> None:
                 "10",
                 "--orders-per-hour",
                 "20",
+                "--ship-on-confirmation",  # seller-fulfilled orders ship when mip_fulfil confirms them
             ],
             {**env, "PYTHONPATH": str(ROOT)},
         )
         wait_for_http(f"{sandbox_url}/_sandbox/health", "the SP-API sandbox", sandbox)
+        supplier_port = PORTS["MIP_SUPPLIER_PORT"][0]
+        supplier_api = supervisor.start(
+            "supplier",
+            [
+                str(BIN / "python"),
+                "-m",
+                "sandbox.supplier",
+                "--port",
+                str(supplier_port),
+                "--state",
+                str(LOCAL / "supplier-api"),
+                "--time-scale",
+                "10",
+                "--handling-hours",
+                "2",
+            ],
+            {**env, "PYTHONPATH": str(ROOT)},
+        )
+        wait_for_http(f"http://127.0.0.1:{supplier_port}/_supplier/health", "the supplier stand-in", supplier_api)
+        env.setdefault("MIP_FULFIL_RISK_MARGIN_HOURS", "1")  # the demo's LatestShipDate is 4.8 h after purchase
         run(
-            [str(BIN / "python"), "-m", "mip.airflow.setup", "--sandbox", sandbox_url],
+            [
+                str(BIN / "python"),
+                "-m",
+                "mip.airflow.setup",
+                "--sandbox",
+                sandbox_url,
+                "--supplier",
+                f"http://127.0.0.1:{supplier_port}/rest",
+                "--supplier-key-file",
+                str(LOCAL / "supplier-api" / "api_key"),
+            ],
             env,
-            "creating the SP-API pools and the demo account's connection (sandbox credentials)",
+            "creating the SP-API pools, the demo account's and the supplier's connections (sandbox credentials)",
         )
         airflow = str(BIN / "airflow")
         api_server = supervisor.start(
@@ -279,6 +311,7 @@ def main() -> None:
         say("")
         say(f"Airflow UI: {ui}   login: {ADMIN_USER} / {ADMIN_PASSWORD}")
         say(f"Amazon SP-API sandbox: {sandbox_url} (accounts and test credentials: {sandbox_url}/_sandbox/accounts)")
+        say(f"Supplier stand-in (BigBuy order API): http://127.0.0.1:{supplier_port}/rest (truth: /_supplier/orders)")
         say(f"mip database (schema mip): {psql_binary()} '{without_password(libpq_url(mip_url))}'")
         say("DAGs appear within ~30 s (filter by tag, e.g. channel:it). Ctrl-C stops everything.")
         supervisor.watch()

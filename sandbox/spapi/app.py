@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.spapi import admin, consent, documents, lwa, static_examples
+from sandbox.spapi import admin, consent, documents, lwa, shipments, static_examples
 from sandbox.spapi.auth import Tokens
 from sandbox.spapi.bootstrap import bootstrap
 from sandbox.spapi.call import Call
@@ -33,11 +33,12 @@ from sandbox.spapi.params import parse_body, parse_query
 from sandbox.spapi.ratelimit import header_value
 from sandbox.spapi.reports.api import HANDLERS as REPORTS
 from sandbox.spapi.sellers import HANDLERS as SELLERS
+from sandbox.spapi.shipments import HANDLERS as SHIPMENTS
 from sandbox.spapi.state import Settings, State
 from sandbox.spapi.worker import Worker
 
 log = logging.getLogger("sandbox.spapi")
-HANDLERS = {**SELLERS, **ORDERS, **LISTINGS, **FEEDS, **REPORTS}
+HANDLERS = {**SELLERS, **ORDERS, **LISTINGS, **FEEDS, **REPORTS, **SHIPMENTS}
 STATIC_PREFIX = "/static-sandbox"
 MAX_UPLOAD = 100 * 1024 * 1024
 
@@ -56,6 +57,8 @@ class SpApi:
         if op is not None and self.state.settings.validate_responses:
             for problem in response_errors(op, status, body):
                 self.state.stats.violation(problem)
+        if status == 204:
+            return Response(status_code=204, headers=headers)
         return JSONResponse(body, status_code=status, headers=headers)
 
     async def _held(self, operation_id: str) -> str:
@@ -86,7 +89,8 @@ class SpApi:
             body = _errors("ServiceUnavailable", "Service temporarily unavailable. Please try again.")
             return self._respond(op, None, 503, body, rate)
         try:
-            seller_id = self.tokens.check_access(request.headers.get("x-amz-access-token"))
+            access_token = request.headers.get("x-amz-access-token")
+            seller_id = state.rdts.seller_of(access_token) or self.tokens.check_access(access_token)
         except ApiError as exc:
             return self._respond(op, None, exc.status, exc.body(), rate)
         faults = state.faults.current
@@ -109,7 +113,15 @@ class SpApi:
             account = state.db.one("SELECT region FROM accounts WHERE seller_id = ?", (seller_id,))
             query = parse_query(op, request.query_params)
             call = Call(
-                state, self.tokens, op, path_params, query, parse_body(op, raw_body), seller_id, account["region"]
+                state,
+                self.tokens,
+                op,
+                path_params,
+                query,
+                parse_body(op, raw_body),
+                seller_id,
+                account["region"],
+                access_token,
             )
             status, body = HANDLERS[op.operation_id](call)
         except ApiError as exc:
@@ -177,6 +189,7 @@ async def download_document(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     state = State(settings)
+    shipments.install(state)
     tokens = Tokens(state)
     bootstrap(state, tokens, settings.demo)
     worker = Worker(state)
@@ -199,6 +212,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/_documents/upload/{doc_id}", upload_document, methods=["PUT"]),
             Route("/_documents/download/{doc_id}", download_document, methods=["GET"]),
             *admin.routes(),
+            *shipments.admin_routes(),
             Route("/{path:path}", spapi.handle, methods=methods),
         ],
         lifespan=lifespan,

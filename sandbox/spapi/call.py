@@ -23,6 +23,7 @@ class Call:
     body: Any
     seller_id: str
     region: str
+    access_token: str | None = None  # restricted operations check it is an RDT for their resource
 
     def require_own_seller(self) -> None:
         """Listings paths carry a sellerId; it must be the seller of the access token."""

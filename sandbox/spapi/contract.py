@@ -22,6 +22,7 @@ API_FILES = (
     "listingsItems_2021-08-01.json",
     "feeds_2021-06-30.json",
     "reports_2021-06-30.json",
+    "tokens_2021-03-01.json",
 )
 _USAGE_PLAN = re.compile(r"\|\s*([0-9]*\.?[0-9]+)\s*\|\s*([0-9]+)\s*\|")
 _PATH_PARAM = re.compile(r"\{([^}]+)\}")

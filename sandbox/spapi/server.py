@@ -47,6 +47,11 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         action="store_true",
         help="check every SP-API response against the model; see GET /_sandbox/contract-violations",
     )
+    parser.add_argument(
+        "--ship-on-confirmation",
+        action="store_true",
+        help="MFN orders stay Unshipped until the seller confirms the shipment (confirmShipment)",
+    )
     faults = parser.add_argument_group("faults (also switchable at runtime: POST /_sandbox/faults)")
     faults.add_argument(
         "--throttle-storm",
@@ -77,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         orders_per_hour=args.orders_per_hour,
         bil_delay_minutes=args.bil_delay_minutes,
         validate_responses=args.validate_responses,
+        ship_on_confirmation=args.ship_on_confirmation,
         faults=Faults(
             throttle_fraction=args.throttle_storm,
             error_5xx_rate=args.error_5xx_rate,

@@ -17,6 +17,7 @@ from sandbox.spapi.clock import Clock
 from sandbox.spapi.db import Database
 from sandbox.spapi.faults import Faults, FaultSwitch
 from sandbox.spapi.ratelimit import RateLimiter
+from sandbox.spapi.restricted import RestrictedTokens
 from sandbox.spapi.stats import CallStats
 
 
@@ -31,6 +32,8 @@ class Settings:
     orders_per_hour: float = 0.0  # background order generation, Amazon time
     bil_delay_minutes: float = 10.0  # Build International Listings copy delay, Amazon time
     validate_responses: bool = False  # check every response against the model (tests)
+    # MFN orders stay Unshipped until the seller's confirmShipment (fulfilment); else they ship on their own
+    ship_on_confirmation: bool = False
     faults: Faults = field(default_factory=Faults)
     tick_seconds: float = 0.2  # how often the background worker looks for due work (real time)
     log_level: str = "warning"
@@ -54,6 +57,7 @@ class State:
         )
         self.limiter = RateLimiter(settings.time_scale)
         self.stats = CallStats()
+        self.rdts = RestrictedTokens()
         self.rng = random.Random(settings.seed)
         self._rng_lock = threading.Lock()
         self.port = settings.port

@@ -40,6 +40,12 @@ ORDER = (
     "marketplace stops participating",
     "malformed supplier rows",
     "OAuth state tampering",
+    "supplier 5xx bursts",
+    "supplier timeout after create",
+    "worker killed between supplier create and record",
+    "insufficient supplier balance, then topped up",
+    "Amazon cancellation racing the send",
+    "confirmShipment throttled",
 )
 
 

@@ -14,7 +14,7 @@ def get_provider_info() -> dict:
     return {
         "package-name": "mip-airflow",
         "name": "MIP (Amazon Multi-Channel Integration Platform)",
-        "description": "Amazon SP-API connection type, hook and pipelines of MIP.",
+        "description": "Amazon SP-API and BigBuy (supplier) connection types, hooks and pipelines of MIP.",
         "versions": ["0.1.0"],
         "connection-types": [
             {
@@ -64,6 +64,23 @@ def get_provider_info() -> dict:
                     "relabeling": {},
                     "placeholders": {},
                 },
-            }
+            },
+            {
+                "connection-type": "bigbuy",
+                "hook-class-name": "mip.airflow.hooks.supplier.SupplierHook",
+                "hook-name": "BigBuy (supplier)",
+                "conn-fields": {
+                    "base_url": {
+                        "label": "Base URL",
+                        "description": "Empty for BigBuy's API; only for the stand-in, e.g. http://127.0.0.1:8110/rest",
+                        "schema": _TEXT,
+                    },
+                },
+                "ui-field-behaviour": {
+                    "hidden-fields": ["host", "port", "schema", "login", "extra"],
+                    "relabeling": {"password": "API key"},
+                    "placeholders": {},
+                },
+            },
         ],
     }

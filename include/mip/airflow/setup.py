@@ -1,6 +1,7 @@
 """Deployment setup on Airflow's metadata database: SP-API pools and (for the sandbox) connections.
 
     python -m mip.airflow.setup [--sandbox http://127.0.0.1:8100] [--pool-slots 4]
+        [--supplier http://127.0.0.1:8110/rest --supplier-key-file .local/supplier-api/api_key]
 
 Run by ``make up`` and by the compose ``airflow-init`` service, after ``airflow db migrate``.
 Existing connections are never overwritten: credentials stored by a reset or the Marketplaces page
@@ -71,16 +72,47 @@ def ensure_sandbox_connections(topology: Topology, sandbox_url: str) -> list[str
     return created
 
 
+def ensure_supplier_connection(base_url: str, api_key: str) -> bool:
+    """The ``bigbuy`` connection of the supplier stand-in (the API key read from its file), unless one exists."""
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from mip.airflow.hooks.supplier import CONN_TYPE as SUPPLIER_TYPE
+    from mip.airflow.hooks.supplier import supplier_conn_id
+
+    with create_session() as session:
+        if session.scalar(select(Connection).where(Connection.conn_id == supplier_conn_id())):
+            return False
+        session.add(
+            Connection(
+                conn_id=supplier_conn_id(),
+                conn_type=SUPPLIER_TYPE,
+                description="Supplier order API (the local BigBuy stand-in)",
+                password=api_key,
+                extra=json.dumps({"base_url": base_url}),
+            )
+        )
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sandbox", help="sandbox base URL: create missing account connections from it")
     parser.add_argument("--pool-slots", type=int, default=4)
+    parser.add_argument("--supplier", help="supplier stand-in base URL: create the bigbuy connection for it")
+    parser.add_argument("--supplier-key-file", help="the file holding the stand-in's API key (not on argv)")
     args = parser.parse_args()
     topology = load_topology()
     print(f"pools: {', '.join(ensure_pools(topology, args.pool_slots))} ({args.pool_slots} slots)")
     if args.sandbox:
         created = ensure_sandbox_connections(topology, args.sandbox)
         print(f"connections created: {', '.join(created) or 'none (all exist)'}")
+    if args.supplier and args.supplier_key_file:
+        from pathlib import Path
+
+        key = Path(args.supplier_key_file).read_text().strip()
+        print("supplier connection " + ("created" if ensure_supplier_connection(args.supplier, key) else "exists"))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ MODEL_FILES = (
     "feeds_2021-06-30.json",
     "reports_2021-06-30.json",
     "sellers.json",
+    "tokens_2021-03-01.json",
 )
 _PLAN_ROW = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 

@@ -98,6 +98,9 @@ def _synthetic(sku: str, rng: random.Random, currency: str) -> Product:
     return Product(sku, asin, f"Sandbox product {sku}", price, False)
 
 
+SHIPPING = ("PartiallyShipped", "Shipped")
+
+
 def timeline(rng: random.Random, afn: bool, items: int) -> list[tuple[float, str]]:
     """Status changes as (Amazon seconds after purchase, status)."""
     pending = rng.uniform(2, 30) * MINUTE
@@ -199,6 +202,8 @@ def generate(
             )
         status, last_update, paid = "Pending", purchase, 0
         for offset, new_status in timeline(rng, first.afn, len(chosen)):
+            if state.settings.ship_on_confirmation and not first.afn and new_status in SHIPPING:
+                continue  # the seller ships it: confirmShipment changes the status
             at = purchase + offset / scale
             if at <= now:
                 status, last_update = new_status, int(at)

@@ -67,6 +67,7 @@ class ChannelActivity:
     orders_24h: int = 0
     last_import: datetime | None = None
     last_publish: datetime | None = None
+    fulfilment: dict[str, Any] = field(default_factory=dict)  # waiting per step, at_risk (mip.fulfilment.risk)
 
 
 @dataclass
@@ -139,6 +140,10 @@ def attach_activity(channels: list[ChannelView], mip_conn: psycopg.Connection) -
     by_channel = {view.channel.id: view for view in channels}
     for channel_id, live, rejected, orders, imported in mip_conn.execute(ACTIVITY_QUERY, (sorted(by_channel),)):
         by_channel[channel_id].activity = ChannelActivity(live, rejected, orders, imported)
+    from mip.fulfilment.risk import page_summary
+
+    for channel_id, summary in page_summary(mip_conn, sorted(by_channel)).items():
+        by_channel[channel_id].activity.fulfilment = summary
 
 
 def attach_dag_runs(channels: list[ChannelView], readable: set[str], ui_root: str) -> None:

@@ -143,6 +143,9 @@ by {{ a.reauthorize_by }}{% endif %}{% endif %}</div>
 <div class="listings">listings <b>{{ "{:,}".format(a.listings_live) }}</b> live{% if a.listings_rejected %},
 <b style="color:var(--bad)">{{ "{:,}".format(a.listings_rejected) }}</b> rejected{% endif %}</div>
 <div class="orders">orders, last 24 h: <b>{{ "{:,}".format(a.orders_24h) }}</b></div>
+{% set f = a.fulfilment %}{% if f and (f.waiting or f.at_risk) %}<div class="fulfilment">fulfilment: {% for s, n in
+ f.waiting.items() %}{{ s }} <b>{{ n }}</b>{{ ", " if not loop.last }}{% endfor %}{% if f.at_risk %}
+ · <b style="color:var(--bad)">{{ f.at_risk }} at risk</b>{% endif %}</div>{% endif %}
 <div class="muted">{% if c.channel.role == "main" %}last publish: {{ a.last_publish.strftime("%Y-%m-%d %H:%M")
  if a.last_publish else "never" }}<br>{% endif %}last import: {{ a.last_import.strftime("%Y-%m-%d %H:%M")
  if a.last_import else "never" }}</div></td>
