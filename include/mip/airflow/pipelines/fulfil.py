@@ -17,13 +17,6 @@ from mip.config import Channel, Topology
 TRACK_POKE_SECONDS = float(os.environ.get("MIP_FULFIL_TRACK_POKE_SECONDS", "60"))
 # the tracking wait gives up (skipped, not failed) before the next run is due; that run polls again
 TRACK_TIMEOUT = timedelta(minutes=14)
-WHAT = (
-    "Seller-fulfilled orders in a shippable status go through a data-quality gate into the outbox "
-    "`mip.fulfilment_orders`, are checked and created at the supplier (recorded before sent, never twice), "
-    "their tracking is polled and confirmed on Amazon with confirmShipment. Refused orders and orders at risk "
-    "of shipping late fail their gate, naming the orders and the fix. See docs/fulfilment.md."
-)
-
 
 def _supplier():
     from mip.airflow.errors import TaskFailure
@@ -90,7 +83,7 @@ ROLES = ("main", "international")
 
 def build(topology: Topology, channel: Channel) -> DAG:
     pool = sp_api_pool(channel.account)
-    with channel_dag("fulfil", topology, channel, title="Fulfilment", what=WHAT, schedule=timedelta(minutes=15)) as dag:
+    with channel_dag("fulfil", topology, channel, title="Fulfilment", what="", schedule=timedelta(minutes=15)) as dag:
         checked = check_channel(channel.id)
         gated = gate(channel.id)
         sent = send.override(pool=pool)(channel.id)
