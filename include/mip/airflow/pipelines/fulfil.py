@@ -18,6 +18,7 @@ TRACK_POKE_SECONDS = float(os.environ.get("MIP_FULFIL_TRACK_POKE_SECONDS", "60")
 # the tracking wait gives up (skipped, not failed) before the next run is due; that run polls again
 TRACK_TIMEOUT = timedelta(minutes=14)
 
+
 def _supplier():
     from mip.airflow.errors import TaskFailure
     from mip.airflow.hooks.supplier import CONNECTION_FIX, SupplierHook
