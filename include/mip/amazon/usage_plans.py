@@ -21,6 +21,7 @@ MODEL_FILES = (
     "feeds_2021-06-30.json",
     "reports_2021-06-30.json",
     "sellers.json",
+    "notifications.json",
 )
 _PLAN_ROW = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 
@@ -37,7 +38,7 @@ def extract(models_dir: Path) -> dict[str, dict]:
         model = json.loads((models_dir / name).read_text())
         for operations in model["paths"].values():
             for method, operation in operations.items():
-                if method == "parameters":
+                if method == "parameters" or not isinstance(operation, dict):
                     continue
                 found = _PLAN_ROW.search(operation.get("description", ""))
                 if found:
