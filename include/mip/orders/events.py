@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 
+from mip.amazon.errors import AmazonRequestRejected
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
 from mip.orders import extract, gate, load, normalise, stage
@@ -109,8 +110,8 @@ def _read_orders(gateway: SpApiGateway, run: extract.RunKey, order_ids: list[str
     for order_id in order_ids:
         try:
             response = gateway.call("getOrder", lambda o=order_id: client.get_order(o), country=run.country)
-        except Exception as exc:  # a 404 (an order Amazon no longer shows) is that message's outcome
-            if "NotFound" in type(exc).__name__ or "not found" in str(exc).lower():
+        except AmazonRequestRejected as exc:  # a 404 (an order Amazon does not show) is the message's outcome
+            if exc.status == 404:
                 continue
             raise
         orders.append(response.payload)

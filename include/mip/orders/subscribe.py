@@ -32,14 +32,12 @@ def _destination(gateway: SpApiGateway, client: Any, account_id: str, queue: Que
 
 
 def _subscription(gateway: SpApiGateway, client: Any, destination_id: str) -> dict:
-    from sp_api.base import SellingApiNotFoundException
+    from mip.amazon.errors import AmazonRequestRejected
 
     try:
         current = gateway.call("getSubscription", lambda: client.get_subscription(ORDER_CHANGE)).payload
-    except SellingApiNotFoundException:
-        current = None
-    except Exception as exc:  # the gateway maps a 404 to its own error
-        if "NotFound" not in type(exc).__name__ and "not found" not in str(exc).lower():
+    except AmazonRequestRejected as exc:  # 404: the seller has no subscription yet
+        if exc.status != 404:
             raise
         current = None
     if current and current.get("destinationId") == destination_id:
