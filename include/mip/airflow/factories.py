@@ -29,7 +29,7 @@ CHANNEL_PIPELINES: dict[str, tuple[tuple[str, ...], str]] = {
 SINGLE_PIPELINES = {"account_health": "account_health", "catalog_sync": "catalog_sync"}
 
 # pipeline -> module under mip.airflow.pipelines building one DAG per seller account
-ACCOUNT_PIPELINES = {"repair": "repair"}
+ACCOUNT_PIPELINES = {"repair": "repair", "order_events": "order_events"}
 
 
 def dag_id(pipeline: str, channel_id: str) -> str:
