@@ -48,7 +48,9 @@ def events_stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_order
         events_topology.write_text(yaml.safe_dump(topology, sort_keys=False))
         clean_orders.execute("DELETE FROM mip.order_events")
         clean_orders.execute("DELETE FROM mip.order_event_subscriptions")
-        subscribe(clean_orders, gateway_for(sandbox), "demo", "IT", check_queue_url(sqs.queue_url(QUEUE), True))
+        subscribe(
+            clean_orders, gateway_for(sandbox), "demo", "IT", check_queue_url(sqs.queue_url(QUEUE), allow_sandbox=True)
+        )
         clean_orders.commit()
         config = StackConfig(
             name="events",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,8 @@ from mip.runs import RunKey
 
 log = logging.getLogger(__name__)
 IDS_PER_GET_ORDERS = 50
+# Amazon's order ids; anything else in a message never reaches a request path (it is untrusted input)
+ORDER_ID = re.compile(r"^[0-9]{3}-[0-9]{7}-[0-9]{7}$")
 HANDLED = ("imported", "unchanged", "rejected")
 
 
@@ -59,6 +62,8 @@ def parse(raw: dict[str, Any]) -> Message:
         message.changed_at = normalise.parse_time((change.get("OrderChangeTrigger") or {}).get("TimeOfOrderChange"))
         if body.get("NotificationType") != "ORDER_CHANGE":
             raise ValueError(f"notification type {body.get('NotificationType')!r}")
+        if not ORDER_ID.match(message.amazon_order_id):
+            raise ValueError(f"AmazonOrderId {message.amazon_order_id[:40]!r} is not an Amazon order id")
     except (KeyError, TypeError, ValueError) as exc:
         message.outcome, message.detail = "malformed", f"{type(exc).__name__}: {exc}"[:500]
     return message
