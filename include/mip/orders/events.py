@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -27,6 +27,7 @@ from mip.amazon.errors import AmazonRequestRejected
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
 from mip.orders import extract, gate, load, normalise, stage
+from mip.orders.window import AMAZON_DELAY
 from mip.runs import RunKey
 
 log = logging.getLogger(__name__)
@@ -97,10 +98,11 @@ def _sort_out(conn: psycopg.Connection, account_id: str, seller_id: str, message
             seen.add(message.notification_id)
 
 
-def _read_orders(gateway: SpApiGateway, run: extract.RunKey, order_ids: list[str]) -> list[dict]:
-    """The orders by id: getOrders by id list when it costs fewer calls right now, else getOrder each."""
+def _read_orders(gateway: SpApiGateway, run: extract.RunKey, order_ids: list[str], settled: bool) -> list[dict]:
+    """The orders by id: getOrders by id list when it costs fewer calls right now and every change is older
+    than Amazon's two minutes (getOrders may not show younger ones yet), else getOrder each."""
     client = extract._orders_client(gateway, run.country)
-    if len(order_ids) > 1 and gateway.ready("getOrders"):
+    if settled and len(order_ids) > 1 and gateway.ready("getOrders"):
         found: list[dict] = []
         for start in range(0, len(order_ids), IDS_PER_GET_ORDERS):
             chunk = order_ids[start : start + IDS_PER_GET_ORDERS]
@@ -124,13 +126,13 @@ def _read_orders(gateway: SpApiGateway, run: extract.RunKey, order_ids: list[str
 
 
 def _import_channel(
-    conn: psycopg.Connection, gateway: SpApiGateway, key: RunKey, channel: Channel, order_ids: list[str]
+    conn: psycopg.Connection, gateway: SpApiGateway, key: RunKey, channel: Channel, order_ids: list[str], settled: bool
 ) -> dict[str, str]:
     """Stage, gate and load the channel's named orders; returns order id -> outcome."""
     run_id = f"{key.run_id}:{channel.id}"
     run = extract.RunKey(channel, run_id, gateway.credentials.seller_id)
     stage.clear_run(conn, channel.id, run_id, kinds=("orders", "items"))
-    raw_orders = _read_orders(gateway, run, order_ids)
+    raw_orders = _read_orders(gateway, run, order_ids, settled)
     stage.save_page(conn, run, "orders", 1, {"AmazonOrderIds": order_ids}, payload={"Orders": raw_orders})
     orders = [normalise.api_order(o, channel.id, run.marketplace_id) for o in raw_orders]
     stage.stage_orders(conn, run, "api", orders)
@@ -189,7 +191,9 @@ def import_events(
     for _channel_id, found in sorted(wanted.items()):
         channel = found[0].channel
         order_ids = sorted({m.amazon_order_id for m in found})
-        outcomes = _import_channel(conn, gateway, key, channel, order_ids)
+        newest = max((m.changed_at for m in found if m.changed_at), default=None)
+        settled = newest is not None and newest < datetime.now(UTC) - AMAZON_DELAY
+        outcomes = _import_channel(conn, gateway, key, channel, order_ids, settled)
         for message in found:
             message.outcome = outcomes[message.amazon_order_id]
         conn.commit()
