@@ -236,7 +236,9 @@ def _final_reconciliation(server, url: str, scale: float, started: float) -> Non
     from mip.orders.window import Window
     from mip.store.db import connect
 
-    time.sleep(150 / scale)  # Amazon's two-minute rule
+    # the last orders' first status change (2-30 Amazon minutes after them) and Amazon's two-minute rule: an
+    # order changed after the window's end would not be in it, though no hourly run missed it yet
+    time.sleep(35 * 60 / scale)
     end = time.time() - 130 / scale
     window = Window(*(datetime.fromtimestamp(t, UTC) for t in (started - 60, end, end)))
     gateway = _gateway(server, url)
