@@ -37,6 +37,7 @@ SCRIPTS: list[tuple[str, list[str]]] = [
     ("catalog", []),
     ("dag_run", []),
     ("fulfilment", []),
+    ("order_latency", []),
 ]
 
 
@@ -236,6 +237,36 @@ def fulfilment_rows(f: dict[str, Any], command: str) -> list[Row]:
     ]
 
 
+def order_latency_rows(f: dict[str, Any], command: str) -> list[Row]:
+    e, p = f["events"], f["polling"]
+    el, pl = e["latency_amazon_minutes"], p["latency_amazon_minutes"]
+    return [
+        Row(
+            f"order latency with ORDER_CHANGE events, {f['hours']:g} Amazon h, every notification fault on",
+            f"p50 {el['p50']:.1f} / p95 {el['p95']:.1f} / max {el['max']:.1f} Amazon min; "
+            f"{e['calls_per_order']:.2f} calls/order",
+            "p95 <= 2 Amazon min",
+            el["p95"] <= 2,
+            command,
+        ),
+        Row(
+            "order latency with hourly polling only",
+            f"p50 {pl['p50']:.1f} / p95 {pl['p95']:.1f} / max {pl['max']:.1f} Amazon min; "
+            f"{p['calls_per_order']:.2f} calls/order",
+            "",
+            None,
+            command,
+        ),
+        Row(
+            "orders lost / duplicated rows / responses 429 (events with faults, polling)",
+            f"{e['lost'] + p['lost']} / {e['duplicated_rows'] + p['duplicated_rows']} / {f['responses_429']}",
+            "0 / 0 / 0",
+            e["lost"] + p["lost"] + e["duplicated_rows"] + p["duplicated_rows"] + f["responses_429"] == 0,
+            command,
+        ),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any], str], list[Row]]] = {
     "parse_time": parse_time_rows,
     "publish": publish_rows,
@@ -245,6 +276,7 @@ ROWS: dict[str, Callable[[dict[str, Any], str], list[Row]]] = {
     "catalog": catalog_rows,
     "dag_run": dag_run_rows,
     "fulfilment": fulfilment_rows,
+    "order_latency": order_latency_rows,
 }
 
 

@@ -111,10 +111,12 @@ class Sandbox:
 
 
 def forget_access_tokens() -> None:
-    """Empty python-amazon-sp-api's module-level access-token cache (keyed by refresh token)."""
+    """Empty python-amazon-sp-api's module-level access-token caches (keyed by refresh token; the grantless one
+    by client id and scope: two sandboxes of one seed share the client id, not the tokens)."""
     from sp_api.auth import access_token_client
 
     access_token_client.cache.clear()
+    access_token_client.grantless_cache.clear()
 
 
 @contextmanager

@@ -52,6 +52,7 @@ PORTS = {
     "MIP_TRIGGERER_LOG_PORT": (int(os.environ.get("MIP_TRIGGERER_LOG_PORT", "8794")), BIND_ADDRESS),
 }
 AIRFLOW_PORT, SANDBOX_PORT = PORTS["MIP_AIRFLOW_PORT"][0], PORTS["MIP_SANDBOX_PORT"][0]
+SQS_PORT = int(os.environ.get("MIP_SQS_PORT", "8102"))  # sandbox/sqs.py, loopback only
 WORKER_LOG_PORT, TRIGGERER_LOG_PORT = PORTS["MIP_WORKER_LOG_PORT"][0], PORTS["MIP_TRIGGERER_LOG_PORT"][0]
 ADMIN_USER, ADMIN_PASSWORD = "admin", os.environ.get("MIP_ADMIN_PASSWORD", "admin")
 
@@ -238,6 +239,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+        # the queue of Amazon's ORDER_CHANGE notifications (moto; docs/order-events.md)
+        sqs = [str(BIN / "python"), "-m", "sandbox.sqs", "--port", str(SQS_PORT), "--state", str(LOCAL / "sqs")]
+        supervisor.start("sqs", [*sqs, "--queue", "mip-orders"], {**env, "PYTHONPATH": str(ROOT)})
         sandbox = supervisor.start(
             "sandbox",
             [
@@ -253,6 +257,8 @@ def main() -> None:
                 "--orders-per-hour",
                 "20",
                 "--ship-on-confirmation",  # seller-fulfilled orders ship when mip_fulfil confirms them
+                "--sqs-endpoint",
+                f"http://127.0.0.1:{SQS_PORT}",
             ],
             {**env, "PYTHONPATH": str(ROOT)},
         )

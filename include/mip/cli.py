@@ -106,6 +106,29 @@ def _credentials_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notifications_subscribe(args: argparse.Namespace) -> int:
+    # The account's SP-API connection lives in Airflow's metadata database: the Airflow glue reads it.
+    from mip.airflow.hooks.sp_api import account_gateway
+    from mip.orders.queue import QueueRefused, configured_queue
+    from mip.orders.subscribe import subscribe
+    from mip.store.db import connect
+
+    topology = load_topology(Path(args.topology) if args.topology else topology_path())
+    account = topology.account(args.account)
+    if account.order_events is None:
+        print(f"refused: account {account.id} has no order_events.queue_url in the topology", file=sys.stderr)
+        return 1
+    try:
+        queue = configured_queue(account.order_events.queue_url)
+    except QueueRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    country = next(c.country for c in topology.channels if c.account == account.id)
+    with account_gateway(account) as gateway, connect(args.url) as conn:
+        print(subscribe(conn, gateway, account.id, country, queue))
+    return 0
+
+
 TOPOLOGY_HELP = "topology file (default: $MIP_CHANNELS_FILE or include/channels.yaml)"
 
 
@@ -155,6 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--topology", help=TOPOLOGY_HELP)
     reset.set_defaults(func=_credentials_reset)
+
+    notifications = commands.add_parser("notifications", help="Amazon's ORDER_CHANGE notifications").add_subparsers(
+        dest="notifications_command", required=True
+    )
+    subscribe = notifications.add_parser(
+        "subscribe", help="create the destination for the account's queue and its ORDER_CHANGE subscription"
+    )
+    subscribe.add_argument("account", help="the account id of the topology")
+    subscribe.add_argument("--topology", help=TOPOLOGY_HELP)
+    subscribe.set_defaults(func=_notifications_subscribe)
     return parser
 
 

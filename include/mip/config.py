@@ -78,11 +78,19 @@ class CatalogSettings(Strict):
         return value
 
 
+class OrderEventsSettings(Strict):
+    """Amazon's ORDER_CHANGE notifications through an SQS queue (docs/order-events.md)."""
+
+    queue_url: str  # confined by mip.orders.queue (Amazon SQS, or a sandbox queue where allowed)
+    aws_conn_id: str = "mip_aws"  # the Airflow ``aws`` connection: credentials (and endpoint for a sandbox)
+
+
 class Account(Strict):
     id: str
     seller_id: str
     region: Literal["na", "eu", "fe"]
     connection_id: str
+    order_events: OrderEventsSettings | None = None  # None: orders are imported by the hourly runs only
 
     _id_shape = field_validator("id")(_check_id)
 

@@ -18,6 +18,7 @@ from sandbox.spapi.feeds.api import render_feed
 from sandbox.spapi.listings import store
 from sandbox.spapi.listings.product_types import PRODUCT_TYPES
 from sandbox.spapi.listings.seed import register_catalog_item, seed_listings
+from sandbox.spapi.notifications import delivery as notifications
 from sandbox.spapi.orders.generate import advance, generate
 from sandbox.spapi.orders.render import items_of, render_items, render_order
 from sandbox.spapi.reports.api import render_report
@@ -390,6 +391,20 @@ async def product_types(request: Request):
     return 200, sorted(PRODUCT_TYPES)
 
 
+async def notifications_truth(request: Request):
+    """Every ORDER_CHANGE notification due or done: state pending|held|released|sent|dropped|undeliverable."""
+    state = _state(request)
+    return 200, await run_in_threadpool(notifications.truth, state, request.query_params.get("seller_id"))
+
+
+async def notifications_release(request: Request):
+    """Send the notifications the ``notifications_delayed`` fault holds (now, in the worker's next step)."""
+    state = _state(request)
+    released = await run_in_threadpool(notifications.release, state)
+    await run_in_threadpool(request.app.state.worker.step)
+    return 200, {"released": released}
+
+
 async def tick(request: Request):
     await run_in_threadpool(request.app.state.worker.step)
     return 200, {"ok": True, "now": iso_ms(_state(request).clock.now())}
@@ -423,4 +438,6 @@ def routes() -> list[Route]:
         Route(f"{p}/reset-rate-limits", endpoint(reset_rate_limits), methods=["POST"]),
         Route(f"{p}/product-types", endpoint(product_types), methods=["GET"]),
         Route(f"{p}/tick", endpoint(tick), methods=["POST"]),
+        Route(f"{p}/notifications", endpoint(notifications_truth), methods=["GET"]),
+        Route(f"{p}/notifications/release", endpoint(notifications_release), methods=["POST"]),
     ]

@@ -28,6 +28,7 @@ from sandbox.spapi.contract import Router, operations, response_errors
 from sandbox.spapi.errors import QUOTA_EXCEEDED, ApiError
 from sandbox.spapi.feeds.api import HANDLERS as FEEDS
 from sandbox.spapi.listings.api import HANDLERS as LISTINGS
+from sandbox.spapi.notifications import api as notifications
 from sandbox.spapi.orders.api import HANDLERS as ORDERS
 from sandbox.spapi.params import parse_body, parse_query
 from sandbox.spapi.ratelimit import header_value
@@ -38,7 +39,7 @@ from sandbox.spapi.state import Settings, State
 from sandbox.spapi.worker import Worker
 
 log = logging.getLogger("sandbox.spapi")
-HANDLERS = {**SELLERS, **ORDERS, **LISTINGS, **FEEDS, **REPORTS, **SHIPMENTS}
+HANDLERS = {**SELLERS, **ORDERS, **LISTINGS, **FEEDS, **REPORTS, **SHIPMENTS, **notifications.HANDLERS}
 STATIC_PREFIX = "/static-sandbox"
 MAX_UPLOAD = 100 * 1024 * 1024
 
@@ -70,6 +71,17 @@ class SpApi:
             await asyncio.sleep(0.02)
         return outcome
 
+    def _caller(self, operation_id: str, token: str | None, static_only: bool = False) -> str | None:
+        """The seller of the access token; None for an application (grantless) token where Amazon takes one.
+        The static examples (``/static-sandbox``) take either token."""
+        if operation_id in notifications.GRANTLESS and not (static_only and not self.tokens.is_grantless(token)):
+            self.tokens.check_grantless(token)
+            return None
+        if operation_id in notifications.EITHER and self.tokens.is_grantless(token):
+            self.tokens.check_grantless(token)
+            return None
+        return self.tokens.check_access(token)
+
     async def handle(self, request: Request) -> Response:
         raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1").split("?", 1)[0]
         static_only = raw_path.startswith(STATIC_PREFIX + "/")
@@ -90,12 +102,12 @@ class SpApi:
             return self._respond(op, None, 503, body, rate)
         try:
             access_token = request.headers.get("x-amz-access-token")
-            seller_id = state.rdts.seller_of(access_token) or self.tokens.check_access(access_token)
+            seller_id = state.rdts.seller_of(access_token) or self._caller(op.operation_id, access_token, static_only)
         except ApiError as exc:
             return self._respond(op, None, exc.status, exc.body(), rate)
         faults = state.faults.current
         throttled = state.faults.roll(faults.throttle_fraction)
-        if throttled or not state.limiter.take(seller_id, op.operation_id, op.rate, op.burst):
+        if throttled or not state.limiter.take(seller_id or "application", op.operation_id, op.rate, op.burst):
             return self._respond(op, seller_id, 429, QUOTA_EXCEEDED.body(), rate)
         if state.faults.roll(faults.error_5xx_rate):
             if state.faults.roll(0.5):
@@ -110,7 +122,7 @@ class SpApi:
         if static_only:
             return self._respond(op, seller_id, 400, static_examples.NO_STUB, rate)
         try:
-            account = state.db.one("SELECT region FROM accounts WHERE seller_id = ?", (seller_id,))
+            account = state.db.one("SELECT region FROM accounts WHERE seller_id = ?", (seller_id,)) or {"region": None}
             query = parse_query(op, request.query_params)
             call = Call(
                 state,

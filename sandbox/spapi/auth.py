@@ -21,6 +21,7 @@ ACCESS_TOKEN_SECONDS = 3600
 AUTHORIZATION_DAYS = 365
 CODE_SECONDS = 300
 _ALPHABET = string.ascii_letters + string.digits
+GRANTLESS_SCOPE = "sellingpartnerapi::notifications"
 
 
 class LwaError(Exception):
@@ -53,6 +54,7 @@ class Tokens:
         self.state = state
         self._cache: dict[str, AccessGrant] = {}
         self._lock = threading.Lock()
+        self._grantless: dict[str, float] = {}  # application token -> expiry
 
     # --- issuing ------------------------------------------------------------------------------
     def new_refresh_token(self, seller_id: str, token: str | None = None) -> str:
@@ -114,6 +116,26 @@ class Tokens:
             conn.execute("UPDATE auth_codes SET used_at = ? WHERE code = ?", (now, code))
         refresh_token = self.new_refresh_token(row["seller_id"])
         return {**self._new_access_token(row["seller_id"], refresh_token), "refresh_token": refresh_token}
+
+    def grantless(self, scope: str) -> dict:
+        """An application token for grantless operations (``client_credentials``); kept in memory only."""
+        if scope != GRANTLESS_SCOPE:
+            raise LwaError(400, "invalid_scope", f"The sandbox grants the scope {GRANTLESS_SCOPE} only.")
+        token = "Atc|" + "".join(secrets.choice(_ALPHABET) for _ in range(100))
+        with self._lock:
+            self._grantless[token] = self.state.clock.now() + ACCESS_TOKEN_SECONDS
+        return {"access_token": token, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS, "scope": scope}
+
+    def check_grantless(self, token: str | None) -> None:
+        """Raises the 403 Amazon answers a grantless operation called without a valid grantless token."""
+        with self._lock:
+            expires = self._grantless.get(token or "")
+        if expires is None or expires <= self.state.clock.now():
+            raise unauthorized("This operation is grantless: call it with a client_credentials access token.")
+
+    def is_grantless(self, token: str | None) -> bool:
+        with self._lock:
+            return (token or "") in self._grantless
 
     # --- checking SP-API calls ----------------------------------------------------------------
     def check_access(self, token: str | None) -> str:

@@ -23,7 +23,9 @@ API_FILES = (
     "feeds_2021-06-30.json",
     "reports_2021-06-30.json",
     "tokens_2021-03-01.json",
+    "notifications.json",
 )
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _USAGE_PLAN = re.compile(r"\|\s*([0-9]*\.?[0-9]+)\s*\|\s*([0-9]+)\s*\|")
 _PATH_PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -129,7 +131,7 @@ def operations() -> tuple[Operation, ...]:
         for path, item in document["paths"].items():
             shared = [_resolve_parameter(p, document) for p in item.get("parameters", [])]
             for method, op in item.items():
-                if method == "parameters":
+                if method not in HTTP_METHODS:  # "parameters", "x-amzn-api-sandbox-only", ...
                     continue
                 params = shared + [_resolve_parameter(p, document) for p in op.get("parameters", [])]
                 rate, burst = usage_plan(op.get("description", ""))
@@ -252,3 +254,11 @@ def processing_report_validator():
     from jsonschema import Draft7Validator
 
     return Draft7Validator(model_document("listings-feed-processing-report-schema-v2.json"))
+
+
+@cache
+def order_change_validator():
+    """Draft-07 validator of ORDER_CHANGE notifications (OrderChangeNotification.json)."""
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(model_document("OrderChangeNotification.json"))

@@ -207,6 +207,35 @@ CREATE TABLE IF NOT EXISTS order_events (
     status TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS order_events_at ON order_events (at);
+CREATE TABLE IF NOT EXISTS destinations (
+    destination_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    arn TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    subscription_id TEXT PRIMARY KEY,
+    seller_id TEXT NOT NULL,
+    notification_type TEXT NOT NULL,
+    payload_version TEXT NOT NULL,
+    destination_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (seller_id, notification_type)
+);
+CREATE TABLE IF NOT EXISTS notification_outbox (
+    id INTEGER PRIMARY KEY,
+    seller_id TEXT NOT NULL,
+    amazon_order_id TEXT NOT NULL,
+    change_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    changed_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    notification_id TEXT,
+    copies INTEGER NOT NULL DEFAULT 0,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS notification_outbox_due ON notification_outbox (state, due_at);
 """
 
 

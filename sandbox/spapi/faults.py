@@ -28,6 +28,10 @@ class Faults:
     truncated_reports: bool = False  # report documents cut mid-row
     malformed_reports: bool = False  # report documents with a wrong column count and a garbage line
     hold: tuple[str, ...] = field(default=())  # operation ids whose calls wait until released
+    notifications_duplicate: float = 0.0  # share of ORDER_CHANGE messages sent twice
+    notifications_dropped: float = 0.0  # share of ORDER_CHANGE messages never sent
+    notifications_delayed: bool = False  # messages held until POST /_sandbox/notifications/release
+    notifications_out_of_order: bool = False  # each delivery batch sent newest change first
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,7 +76,12 @@ class FaultSwitch:
                         )
                     else:
                         raise ValueError(f"throttle_storm must be true/false or {{'fraction': 0..1}}, got {value!r}")
-                elif name in ("error_5xx_rate", "partial_acceptance"):
+                elif name in (
+                    "error_5xx_rate",
+                    "partial_acceptance",
+                    "notifications_duplicate",
+                    "notifications_dropped",
+                ):
                     setattr(new, name, _fraction(name, value))
                 elif name == "slow_feeds":
                     if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:

@@ -23,15 +23,17 @@ async def token_endpoint(request: Request) -> JSONResponse:
     try:
         if not grant_type:
             raise LwaError(400, "invalid_request", "The request is missing a required parameter : grant_type")
-        if grant_type not in ("refresh_token", "authorization_code"):
+        if grant_type not in ("refresh_token", "authorization_code", "client_credentials"):
             raise LwaError(
                 400,
                 "unsupported_grant_type",
                 f"The authorization grant type {grant_type} is not supported by the sandbox's LWA "
-                "(it serves refresh_token and authorization_code).",
+                "(it serves refresh_token, authorization_code and client_credentials).",
             )
         tokens.check_client(form.get("client_id"), form.get("client_secret"))
-        if grant_type == "refresh_token":
+        if grant_type == "client_credentials":
+            body = tokens.grantless(str(form.get("scope") or ""))
+        elif grant_type == "refresh_token":
             refresh_token = form.get("refresh_token")
             if not refresh_token:
                 raise LwaError(400, "invalid_request", "The request is missing a required parameter : refresh_token")

@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     faults.add_argument("--truncated-reports", action="store_true", help="cut report documents mid-row")
     faults.add_argument("--malformed-reports", action="store_true", help="add a broken row to report documents")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    parser.add_argument(
+        "--sqs-endpoint", default=None, help="SQS server for ORDER_CHANGE notifications (python -m sandbox.sqs)"
+    )
     args = parser.parse_args(argv)
     settings = Settings(
         state_dir=args.state,
@@ -93,6 +96,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
             malformed_reports=args.malformed_reports,
         ),
         log_level=args.log_level,
+        sqs_endpoint=args.sqs_endpoint,
     )
     return settings
 

@@ -37,6 +37,7 @@ class Settings:
     faults: Faults = field(default_factory=Faults)
     tick_seconds: float = 0.2  # how often the background worker looks for due work (real time)
     log_level: str = "warning"
+    sqs_endpoint: str | None = None  # the SQS server ORDER_CHANGE notifications go to (sandbox/sqs.py)
 
 
 @dataclass(frozen=True)
@@ -108,4 +109,5 @@ class State:
             "now": self.clock.now(),
             "orders_per_hour": self.settings.orders_per_hour,
             "bil_delay_minutes": self.settings.bil_delay_minutes,
+            "sqs_endpoint": self.settings.sqs_endpoint,
         }

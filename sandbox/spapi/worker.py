@@ -14,6 +14,7 @@ import time
 
 from sandbox.spapi import bil
 from sandbox.spapi.feeds import processing as feeds
+from sandbox.spapi.notifications import delivery as notifications
 from sandbox.spapi.orders.generate import advance, generate
 from sandbox.spapi.reports import api as reports
 from sandbox.spapi.state import State
@@ -52,6 +53,7 @@ class Worker(threading.Thread):
             feeds.tick(state)
             reports.tick(state)
             self.generate_orders()
+            notifications.deliver(state)
 
     def generate_orders(self) -> None:
         per_hour = self.state.settings.orders_per_hour

@@ -279,6 +279,7 @@ def test_each_channel_shows_its_listings_orders_and_last_runs(airflow_server, db
         "orders_24h": 3,
         "last_import": "2026-11-01T11:05:00+00:00",
         "last_publish": None,
+        "missed_by_events": None,  # the account has no ORDER_CHANGE subscription (docs/order-events.md)
     }
     with airflow_server.client("admin") as admin:
         page = admin.get(f"{PREFIX}/")

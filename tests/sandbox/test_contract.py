@@ -37,6 +37,15 @@ SERVED = {
     "createRestrictedDataToken",
     "getOrderAddress",
     "confirmShipment",
+    # Notifications API (issue [L]): destinations for an SQS ARN, ORDER_CHANGE subscriptions
+    "createDestination",
+    "getDestinations",
+    "getDestination",
+    "deleteDestination",
+    "createSubscription",
+    "getSubscription",
+    "getSubscriptionById",
+    "deleteSubscriptionById",
 }
 # checked against the models (with the real client) in test_contract_fulfilment.py
 FULFILMENT = {"createRestrictedDataToken", "getOrderAddress", "confirmShipment"}
@@ -248,6 +257,7 @@ def test_every_served_operation_answers_in_the_models_shapes(raw: RawApi, privat
     _check("getReportDocument", status, body, seen)
     status, body, _ = raw.call("GET", "/reports/2021-06-30/documents/nope")
     _check("getReportDocument", status, body, seen)
+    _notifications_calls(raw, seen)
 
     assert set(seen) == SERVED - FULFILMENT
     incomplete = {op: s for op, s in seen.items() if not (min(s) < 300 and max(s) >= 400)}
@@ -324,3 +334,50 @@ def test_amazons_static_examples_are_replayed(raw: RawApi):
     assert replayed >= 30
     status, body, _ = raw.call("GET", "/static-sandbox/orders/v0/orders/402-1234567-1234567")
     assert status == 400 and "stubs" in body["errors"][0]["message"]
+
+
+def _notifications_calls(raw: RawApi, seen: dict[str, set[int]]) -> None:
+    """Destinations with a grantless (client_credentials) token, ORDER_CHANGE subscriptions with the seller's."""
+    import httpx
+
+    account = raw.sandbox.account("demo")
+    token = httpx.post(
+        f"{raw.sandbox.base_url}/auth/o2/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": "sellingpartnerapi::notifications",
+            "client_id": account["lwa_client_id"],
+            "client_secret": account["lwa_client_secret"],
+        },
+    ).json()["access_token"]
+    app = httpx.Client(base_url=raw.sandbox.base_url, headers={"x-amz-access-token": token}, timeout=60)
+
+    def grantless(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        response = app.request(method, path, json=body)
+        return response.status_code, response.json()
+
+    spec = {"name": "contract", "resourceSpecification": {"sqs": {"arn": "arn:aws:sqs:eu-west-1:123456789012:c"}}}
+    status, destination = grantless("POST", "/notifications/v1/destinations", spec)
+    _check("createDestination", status, destination, seen)
+    _check("createDestination", *grantless("POST", "/notifications/v1/destinations", spec), seen)  # 409
+    _check("getDestinations", *grantless("GET", "/notifications/v1/destinations"), seen)
+    status, body, _ = raw.call("GET", "/notifications/v1/destinations")  # a seller token: 403
+    _check("getDestinations", status, body, seen)
+    destination_id = destination["payload"]["destinationId"]
+    _check("getDestination", *grantless("GET", f"/notifications/v1/destinations/{destination_id}"), seen)
+    _check("getDestination", *grantless("GET", "/notifications/v1/destinations/nope"), seen)
+    path = "/notifications/v1/subscriptions/ORDER_CHANGE"
+    status, body, _ = raw.call("GET", path)
+    _check("getSubscription", status, body, seen)  # 404: none yet
+    status, created, _ = raw.call("POST", path, json={"payloadVersion": "1.0", "destinationId": destination_id})
+    _check("createSubscription", status, created, seen)
+    status, body, _ = raw.call("POST", path, json={"payloadVersion": "1.0", "destinationId": destination_id})
+    _check("createSubscription", status, body, seen)  # 409
+    _check("getSubscription", *raw.call("GET", path)[:2], seen)
+    subscription_id = created["payload"]["subscriptionId"]
+    _check("getSubscriptionById", *raw.call("GET", f"{path}/{subscription_id}")[:2], seen)
+    _check("getSubscriptionById", *raw.call("GET", f"{path}/nope")[:2], seen)
+    _check("deleteSubscriptionById", *raw.call("DELETE", f"{path}/{subscription_id}")[:2], seen)
+    _check("deleteSubscriptionById", *raw.call("DELETE", f"{path}/{subscription_id}")[:2], seen)
+    _check("deleteDestination", *grantless("DELETE", f"/notifications/v1/destinations/{destination_id}"), seen)
+    _check("deleteDestination", *grantless("DELETE", f"/notifications/v1/destinations/{destination_id}"), seen)

@@ -187,3 +187,4 @@ class AmazonRequestRejected(AmazonError):
             account=account,
             details=details,
         )
+        self.status = status  # 404: what was asked for does not exist (callers may expect that)

@@ -22,6 +22,7 @@ MODEL_FILES = (
     "reports_2021-06-30.json",
     "sellers.json",
     "tokens_2021-03-01.json",
+    "notifications.json",
 )
 _PLAN_ROW = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 
@@ -38,7 +39,7 @@ def extract(models_dir: Path) -> dict[str, dict]:
         model = json.loads((models_dir / name).read_text())
         for operations in model["paths"].values():
             for method, operation in operations.items():
-                if method == "parameters":
+                if method == "parameters" or not isinstance(operation, dict):
                     continue
                 found = _PLAN_ROW.search(operation.get("description", ""))
                 if found:

@@ -15,7 +15,7 @@ import psycopg
 
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
-from mip.orders import extract, gate, intervals, load, stage
+from mip.orders import events, extract, gate, intervals, load, stage
 from mip.orders.window import Window
 
 
@@ -120,6 +120,7 @@ def import_window(
             rejected=counts["rejected"],
             api_calls=calls,
         )
+        events.reconcile(conn, channel.id, run_id)  # missed_by_events: what ORDER_CHANGE had not brought
         conn.commit()
     except BaseException as exc:
         conn.rollback()

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sandbox.spapi import marketplaces
 from sandbox.spapi.clock import DAY, HOUR, MINUTE
+from sandbox.spapi.notifications import outbox
 from sandbox.spapi.state import State
 
 CITIES = {
@@ -156,6 +157,8 @@ def generate(
     orders: list[tuple] = []
     items: list[tuple] = []
     events: list[tuple] = []
+    created: list[tuple[str, str, str, float]] = []  # ORDER_CHANGE notifications, when subscribed
+    notify = outbox.subscribed(state.db.conn(), seller_id)
     ids: list[str] = []
 
     def flush() -> None:  # a transaction per chunk: API writes never wait long behind a big generation
@@ -163,6 +166,8 @@ def generate(
             conn.executemany(f"INSERT INTO orders VALUES ({','.join('?' * 18)})", orders)
             conn.executemany(f"INSERT INTO order_items VALUES ({','.join('?' * 9)})", items)
             conn.executemany("INSERT INTO order_events (amazon_order_id, at, status) VALUES (?, ?, ?)", events)
+            outbox.enqueue_created(conn, created)
+        created.clear()
         orders.clear()
         items.clear()
         events.clear()
@@ -234,6 +239,8 @@ def generate(
             )
         )
         ids.append(order_id)
+        if notify:
+            created.append((seller_id, order_id, status, purchase))
         if len(orders) >= 2000:
             flush()
     flush()
@@ -256,5 +263,7 @@ def advance(state: State, now: float | None = None) -> int:
                 "UPDATE orders SET status = ?, last_update_date = ?, paid = MAX(paid, ?) WHERE amazon_order_id = ?",
                 (event["status"], int(event["at"]), paid, event["amazon_order_id"]),
             )
+            outbox.enqueue_status_change(conn, event["amazon_order_id"], event["status"], int(event["at"]))
         conn.executemany("DELETE FROM order_events WHERE id = ?", [(e["id"],) for e in due])
+    state.kick()  # the worker delivers the ORDER_CHANGE notifications of these changes
     return len(due)

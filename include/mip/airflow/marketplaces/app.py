@@ -172,6 +172,7 @@ def _overview_json(user: Any) -> dict[str, Any]:
                     "orders_24h": c.activity.orders_24h,
                     "last_import": c.activity.last_import and c.activity.last_import.isoformat(),
                     "last_publish": c.activity.last_publish and c.activity.last_publish.isoformat(),
+                    "missed_by_events": c.activity.missed_by_events,
                 },
                 "dags": [
                     {"dag_id": d.dag_id, "runs": [{"run_id": r.run_id, "state": r.state} for r in d.runs]}

@@ -68,6 +68,9 @@ class ChannelActivity:
     last_import: datetime | None = None
     last_publish: datetime | None = None
     fulfilment: dict[str, Any] = field(default_factory=dict)  # waiting per step, at_risk (mip.fulfilment.risk)
+    # orders the hourly imports of the last 24 hours found that ORDER_CHANGE events had not brought
+    # (mip.order_intervals.missed_by_events; None: the account has no event subscription)
+    missed_by_events: int | None = None
 
 
 @dataclass
@@ -130,7 +133,9 @@ SELECT c.channel_id,
        (SELECT count(*) FROM mip.orders o WHERE o.channel_id = c.channel_id
            AND o.purchase_date >= now() - interval '24 hours'),
        (SELECT max(i.finished_at) FROM mip.order_intervals i WHERE i.channel_id = c.channel_id
-           AND i.status = 'imported')
+           AND i.status = 'imported'),
+       (SELECT sum(i.missed_by_events) FROM mip.order_intervals i WHERE i.channel_id = c.channel_id
+           AND i.finished_at >= now() - interval '24 hours')
 FROM unnest(%s::text[]) AS c(channel_id)
 """
 
@@ -138,8 +143,8 @@ FROM unnest(%s::text[]) AS c(channel_id)
 def attach_activity(channels: list[ChannelView], mip_conn: psycopg.Connection) -> None:
     """Listings live and rejected, orders of the last 24 hours and the last import, per channel."""
     by_channel = {view.channel.id: view for view in channels}
-    for channel_id, live, rejected, orders, imported in mip_conn.execute(ACTIVITY_QUERY, (sorted(by_channel),)):
-        by_channel[channel_id].activity = ChannelActivity(live, rejected, orders, imported)
+    for channel_id, live, rejected, orders, imported, missed in mip_conn.execute(ACTIVITY_QUERY, (sorted(by_channel),)):
+        by_channel[channel_id].activity = ChannelActivity(live, rejected, orders, imported, missed_by_events=missed)
     from mip.fulfilment.risk import page_summary
 
     for channel_id, summary in page_summary(mip_conn, sorted(by_channel)).items():

@@ -148,7 +148,8 @@ by {{ a.reauthorize_by }}{% endif %}{% endif %}</div>
  · <b style="color:var(--bad)">{{ f.at_risk }} at risk</b>{% endif %}</div>{% endif %}
 <div class="muted">{% if c.channel.role == "main" %}last publish: {{ a.last_publish.strftime("%Y-%m-%d %H:%M")
  if a.last_publish else "never" }}<br>{% endif %}last import: {{ a.last_import.strftime("%Y-%m-%d %H:%M")
- if a.last_import else "never" }}</div></td>
+ if a.last_import else "never" }}{% if a.missed_by_events is not none %}<br>missed by events (24 h): {{
+ a.missed_by_events }}{% endif %}</div></td>
 <td>{% for d in c.dags %}<div class="dag"><a class="name" href="{{ d.url }}">{{ d.dag_id }}</a>
 {% for r in d.runs %}<a href="{{ r.url }}" title="{{ r.state }} · {{ r.run_id }}"><span class="dot {{ r.state
 }}"></span></a>{% endfor %}{% if d.runs %}<span class="small muted">{{ d.runs[0].state }}{% if d.runs[0].when %},

@@ -357,7 +357,7 @@ def _load(channel_id: str) -> dict[str, int]:
 def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
     """Mark the run's window imported in mip.order_intervals, with its counts."""
     from mip.airflow.db import mip_db
-    from mip.orders import intervals, stage
+    from mip.orders import events, intervals, stage
 
     _, _, run = _run(channel_id)
     with mip_db() as conn:
@@ -371,6 +371,7 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
             items_loaded=loaded["items_inserted"] + loaded["items_updated"],
             rejected=counts["rejected"],
         )
+        events.reconcile(conn, channel_id, run.run_id)  # missed_by_events: what ORDER_CHANGE had not brought
         row = intervals.current(conn, channel_id, run.run_id)
     summary = {
         k: (v.isoformat() if isinstance(v, datetime) else v)

@@ -7,13 +7,13 @@ order and adopts it by reference instead of creating a second one. The buyer's a
 here (docs/fulfilment.md, "Personal data"). ``mip.fulfilment_events`` keeps every transition.
 
 Revision ID: 0015
-Revises: 0013 (0014 is on another branch; the integrator rechains)
+Revises: 0014
 """
 
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

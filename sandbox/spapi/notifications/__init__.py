@@ -1,0 +1,1 @@
+"""The Notifications API (destinations, ORDER_CHANGE subscriptions) and delivery to a real SQS queue."""
