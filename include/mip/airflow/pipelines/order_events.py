@@ -20,6 +20,7 @@ from typing import Any
 from airflow.sdk import DAG, Asset, task
 
 from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
+from mip.airflow.docs import pipeline_doc
 from mip.config import Account, Topology
 
 MAX_MESSAGES = 10  # SQS's maximum per receive
@@ -86,18 +87,10 @@ def build(topology: Topology, account: Account) -> DAG:
         max_active_runs=4,
         default_args=DEFAULT_ARGS,
         tags=["pipeline:order_events", f"account:{account.id}"],
-        doc_md=(
-            f"### Orders in minutes — account `{account.id}`\n\n"
-            + (
-                f"Runs on every batch of Amazon ORDER_CHANGE notifications in the account's SQS queue (Asset "
-                f"`mip://accounts/{account.id}/order-events`) and imports exactly the orders they name into "
-                "`mip.orders`; `mip.order_events` records each message's outcome. The hourly "
-                "`mip_orders__<channel>` stays the reconciliation (`missed_by_events`). See docs/order-events.md."
-                if asset is not None
-                else "Order events are off for this account (no `order_events` in the topology): its orders "
-                "come from the hourly `mip_orders__<channel>` runs. See docs/order-events.md to switch them on."
-            )
-        ),
+        doc_md=f"### Orders in minutes — account `{account.id}`"
+        + ("" if asset is not None else " (events off: no `order_events` in the topology)")
+        + "\n\n"
+        + pipeline_doc("order_events"),
     ) as dag:
         import_order_events.override(pool=sp_api_pool(account.id))(account.id, channels[0].id)
     return dag
