@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mip.amazon import errors
+from mip.amazon import apis, errors
 from mip.amazon.gateway import SpApiGateway
 
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -24,9 +24,7 @@ class FeedDocument:
 
 
 def _feeds(gateway: SpApiGateway, country: str):
-    from sp_api.api import Feeds
-
-    return gateway.client(Feeds, country)
+    return apis.feeds(gateway, country)
 
 
 def create_feed_document(gateway: SpApiGateway, country: str, content_type: str = JSON_CONTENT_TYPE) -> FeedDocument:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mip.amazon import errors
+from mip.amazon import apis, errors
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Account, Channel
 
@@ -81,8 +81,6 @@ def authorization_age_advice(account_id: str, age_days: int | None) -> tuple[str
 def check_account(
     gateway: SpApiGateway, account: Account, channels: list[Channel], now: datetime | None = None
 ) -> HealthReport:
-    from sp_api.api import ListingsItems, Sellers
-
     credentials = gateway.credentials
     age = credentials.authorization_age_days(now or datetime.now(UTC))
     report = HealthReport(account.id, authorization_age_days=age)
@@ -98,7 +96,7 @@ def check_account(
     try:
         response = gateway.call(
             "getMarketplaceParticipations",
-            lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+            lambda: apis.sellers(gateway, country).get_marketplace_participation(),
             country=country,
         )
     except errors.AmazonError as exc:
@@ -127,7 +125,7 @@ def check_account(
             problem = errors.MarketplaceNotParticipating(account.id, channel.country)
             report.fail(f"channel {channel.id}: {problem}", problem.code)
             continue
-        listings = gateway.client(ListingsItems, channel.country)
+        listings = apis.listings_items(gateway, channel.country)
         try:
             gateway.call(
                 "searchListingsItems",

@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg
 
+from mip.amazon import apis
 from mip.amazon import feeds as amazon_feeds
 from mip.amazon.gateway import SpApiGateway
 from mip.listings.feeds import FEED_TYPE, FeedDocument
@@ -182,12 +183,10 @@ def _create_feed_once(
 
 def _adoptable_feed(conn, gateway, country, seller_id, marketplace_id, submitting_at) -> str | None:
     """The feed a crashed ``createFeed`` created, if Amazon has it (see the module docstring)."""
-    from sp_api.api import Feeds
-
     since = (submitting_at - CLOCK_MARGIN).isoformat()
     feeds = gateway.call(
         "getFeeds",
-        lambda: gateway.client(Feeds, country).get_feeds(
+        lambda: apis.feeds(gateway, country).get_feeds(
             feedTypes=[FEED_TYPE], marketplaceIds=[marketplace_id], createdSince=since, pageSize=100
         ),
         country=country,

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mip.amazon import apis
 from mip.amazon import feeds as amazon_feeds
 from mip.listings import submission
 from mip.listings.feeds import InvalidMessage, iter_documents
@@ -33,13 +34,6 @@ if TYPE_CHECKING:
     from mip.config import Account, Channel
 
 VERIFY_BATCH = 50
-
-
-@dataclass(frozen=True)
-class _NotFound:
-    """getListingsItem answered 404; its headers still feed the rate budget (x-amzn-RateLimit-Limit)."""
-
-    headers: Any
 
 
 class UnsafeDeletion(RuntimeError):
@@ -245,10 +239,6 @@ def apply(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> di
 
 def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> dict[str, int]:
     """getListingsItem for every ``deleted`` SKU of the plan: 404 -> ``verified``. Returns the counts."""
-    from sp_api.api import ListingsItems
-    from sp_api.base.exceptions import SellingApiNotFoundException
-
-    client = gateway.client(ListingsItems, run.country)
     marketplace_id = run.channel.marketplace.marketplace_id
     seller_id = run.account.seller_id
     skus = [
@@ -259,15 +249,7 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
     ]
 
     def gone(sku: str) -> bool:
-        def request():
-            try:
-                return client.get_listings_item(
-                    sellerId=seller_id, sku=sku, marketplaceIds=[marketplace_id], includedData=["summaries"]
-                )
-            except SellingApiNotFoundException as exc:  # the answer we hope for, not an error
-                return _NotFound(getattr(exc, "headers", None))
-
-        return isinstance(gateway.call("getListingsItem", request, country=run.country), _NotFound)
+        return apis.listing_absent(gateway, run.country, seller_id, sku, marketplace_id)
 
     verified = 0
     still: list[str] = []

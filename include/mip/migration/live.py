@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mip.amazon import apis
 from mip.listings.sku import sku_for
 
 if TYPE_CHECKING:
@@ -92,9 +93,7 @@ def _from_report(conn: psycopg.Connection, key: RunKey, references: list[str], r
 def _from_amazon(
     gateway: SpApiGateway, references: list[str], channel: Channel, account: Account
 ) -> dict[str, CopyState]:
-    from sp_api.api import ListingsItems
-
-    client = gateway.client(ListingsItems, channel.country)
+    client = apis.listings_items(gateway, channel.country)
     marketplace_id = channel.marketplace.marketplace_id
     wanted = {sku_for(r): r for r in references}
     skus = sorted(wanted)

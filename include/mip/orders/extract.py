@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from mip.amazon import reports
+from mip.amazon import apis, reports
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
 from mip.orders import cost, intervals, normalise, stage
@@ -56,9 +56,7 @@ class RunKey:
 
 
 def _orders_client(gateway: SpApiGateway, country: str):
-    from sp_api.api import Orders
-
-    return gateway.client(Orders, country)
+    return apis.orders(gateway, country)
 
 
 @dataclass(frozen=True)

@@ -68,15 +68,15 @@ def _listed(gaps: list[Any]) -> str:
 def _authorization_problem(account: Account, seller_id: str, country: str) -> str | None:
     """Why the stored authorization of a previous seller cannot read its hours (None: it works)."""
     from airflow.sdk.exceptions import AirflowFailException
-    from sp_api.api import Sellers
 
     from mip.airflow.hooks.sp_api import seller_gateway
+    from mip.amazon import apis
 
     try:
         with seller_gateway(account, seller_id) as gateway:
             gateway.call(
                 "getMarketplaceParticipations",
-                lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+                lambda: apis.sellers(gateway, country).get_marketplace_participation(),
                 country=country,
             )
     except AirflowFailException as exc:
