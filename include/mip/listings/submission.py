@@ -142,7 +142,7 @@ def send(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, co
         )
         status = "document_created"
     if status == "document_created":
-        amazon_feeds.upload_feed_document(gateway, amazon_feeds.FeedDocument(document_id, upload_url), bytes(body))
+        amazon_feeds.upload_feed_document(gateway, amazon_feeds.DocumentUpload(document_id, upload_url), bytes(body))
         _set(conn, submission_id, status="uploaded")
     return _create_feed_once(conn, gateway, submission_id, country, seller_id, marketplace_id, document_id)
 
