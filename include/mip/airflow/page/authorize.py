@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from mip.airflow.marketplaces import connections
-from mip.airflow.marketplaces.state import Authorization
+from mip.airflow.page import connections
+from mip.airflow.page.state import Authorization
 from mip.amazon.health import WARN_AFTER_DAYS
 from mip.config import Topology
 from mip.marketplaces import LWA_HOST, MARKETPLACES

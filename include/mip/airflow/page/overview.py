@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from mip.airflow.marketplaces import connections
+from mip.airflow.page import connections
 from mip.amazon.health import WARN_AFTER_DAYS, authorization_age_advice
 from mip.config import Account, Channel, Topology
 from mip.store import registry
