@@ -80,7 +80,7 @@ WHERE l.channel_id = %(channel)s AND l.sku LIKE %(mip_skus)s
 """  # no ORDER BY: sorting 200,000 wide rows costs seconds; readers of stage_plan order by sku
 
 
-class PlanRefused(RuntimeError):
+class MassDeletionRefused(RuntimeError):
     """The plan would delete too much of the channel's shop; the message says how to allow it."""
 
 
@@ -138,7 +138,7 @@ def plan_changes(
     allow_mass_delete: bool = False,
     operations: frozenset[str] = ALL_OPERATIONS,
 ) -> PlanSummary:
-    """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``PlanRefused`` after
+    """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``MassDeletionRefused`` after
     writing a mass delete."""
     settings = run.settings
     listing = ListingContext.for_marketplace(run.channel.marketplace, settings.handling_days)
@@ -167,7 +167,7 @@ def plan_changes(
     summary = PlanSummary(counts["UPDATE"], counts["PATCH"], counts["DELETE"], managed, total_bytes)
     limit = float(settings.gates.max_delete_percent)
     if not allow_mass_delete and summary.delete > MASS_DELETE_MIN and summary.delete > managed * limit / 100:
-        raise PlanRefused(
+        raise MassDeletionRefused(
             f"channel {run.channel.id}: the plan deletes {summary.delete:,} of {managed:,} MIP listings "
             f"({summary.delete / managed:.0%}), more than publish.gates.max_delete_percent ({limit:g}%). Is the "
             "supplier catalog empty or truncated, or did the selection shrink? Check mip.stage_plan "

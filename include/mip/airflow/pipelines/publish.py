@@ -114,17 +114,17 @@ def plan(channel_id: str, offers_only: bool = False) -> dict[str, Any]:
     from airflow.sdk.exceptions import AirflowFailException
 
     from mip.airflow.db import mip_db
-    from mip.listings.planning import ALL_OPERATIONS, OFFERS_ONLY, PlanRefused, plan_changes
+    from mip.listings.planning import ALL_OPERATIONS, OFFERS_ONLY, MassDeletionRefused, plan_changes
 
     context, run = _run(channel_id)
     allow = bool(context["params"].get("allow_mass_delete", False))
-    refusal: PlanRefused | None = None
+    refusal: MassDeletionRefused | None = None
     with mip_db() as conn:  # the plan is committed even when refused, for inspection
         try:
             summary = plan_changes(
                 conn, run, allow_mass_delete=allow, operations=OFFERS_ONLY if offers_only else ALL_OPERATIONS
             )
-        except PlanRefused as exc:
+        except MassDeletionRefused as exc:
             refusal = exc
     if refusal is not None:
         raise AirflowFailException(str(refusal))
