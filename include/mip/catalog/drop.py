@@ -24,7 +24,8 @@ import pandas as pd
 from mip.catalog import normalise, validate
 from mip.catalog.reader import CHUNK_ROWS, LINE, RAW_DIGEST, Chunk, csv_chunks, jsonl_chunks
 from mip.catalog.rejections import Rejection, reject
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE, PRICE_COLUMNS, PRODUCT_COLUMNS, STOCK_COLUMNS
+from mip.catalog.supplier_format import PRICE_COLUMNS, PRODUCT_COLUMNS, STOCK_COLUMNS
+from mip.settings.base import DEFAULT_LANGUAGE
 
 Check = Callable[[pd.DataFrame, str], tuple[pd.DataFrame, list[Rejection]]]
 

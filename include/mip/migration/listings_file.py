@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mip import encodings
+from mip.command_errors import UserError
 from mip.migration import normalise
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ FRAME_COLUMNS = (
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
-class ListingsFileError(ValueError):
+class ListingsFileError(ValueError, UserError):
     """The file cannot be read at all; the message names the file, the line and the column."""
 
 

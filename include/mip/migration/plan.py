@@ -21,12 +21,12 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.sku import is_mip_sku
 from mip.migration import audit, stage
 from mip.migration import summary as summaries
 from mip.migration.catalog import read_catalog
 from mip.migration.match import match
+from mip.settings.base import DEFAULT_LANGUAGE
 from mip.store.bulk import copy_rows
 
 if TYPE_CHECKING:

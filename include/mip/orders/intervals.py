@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from mip.orders.schedule import schedule_intervals, schedule_period
 from mip.orders.sellers import SellerPeriod
 from mip.orders.window import AMAZON_DELAY, Window
+from mip.schedule import schedule_intervals, schedule_period
 
 # A 'started' row younger than this belongs to a run still going on: not a gap (yet).
 IN_PROGRESS = timedelta(hours=2)

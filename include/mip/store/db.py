@@ -12,10 +12,12 @@ from contextlib import contextmanager
 
 import psycopg
 
+from mip.command_errors import UserError
+
 SCHEMA = "mip"
 
 
-class DatabaseNotConfigured(RuntimeError):
+class DatabaseNotConfigured(RuntimeError, UserError):
     pass
 
 

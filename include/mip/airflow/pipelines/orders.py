@@ -14,7 +14,7 @@ gaps.
 
 Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
 @hourly), whether scheduled, backfilled or manual (``CronTriggerTimetable`` with ``interval`` = the
-period; mip.orders.schedule). So ``airflow backfill create`` skipping a logical date that has a
+period; mip.schedule). So ``airflow backfill create`` skipping a logical date that has a
 successful manual run skips an interval that run did import.
 
 Sellers: a run reads for the Seller ID the account had when its window ends (mip.orders.sellers);
@@ -374,7 +374,7 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
 
 
 def build(topology: Topology, channel: Channel) -> DAG:
-    from mip.orders.schedule import schedule_period
+    from mip.schedule import schedule_period
 
     account = topology.account_of(channel)
     pool = sp_api_pool(account.id)
