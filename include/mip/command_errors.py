@@ -47,10 +47,11 @@ def _folded(text: str) -> str:
 
 def one_line(exc: BaseException) -> str:
     """The error as one line: its message with line breaks folded, then the fix unless it already has one."""
+    driver_error = getattr(exc, "orig", None)  # SQLAlchemy's wrapper: the driver's own message
     if isinstance(exc, OSError) and exc.filename is not None:
         message = f"{exc.filename}: {exc.strerror or exc}"
-    elif getattr(exc, "orig", None) is not None:  # SQLAlchemy's wrapper: the driver's own message
-        message = _folded(str(exc.orig))
+    elif driver_error is not None:
+        message = _folded(str(driver_error))
     else:
         message = _folded(str(exc)) or type(exc).__name__
     fix = _fix(exc)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from mip.amazon import errors
 from mip.amazon.budget import BudgetExhausted, RateBudget
@@ -27,7 +27,6 @@ from mip.amazon.credentials import AccountCredentials, token_client_class
 from mip.amazon.retry import Retry, RetryPolicy
 
 log = logging.getLogger(__name__)
-Client = TypeVar("Client")
 # The API versions MIP uses where the library's versioned clients could pick another.
 API_VERSIONS = {"ListingsItems": {"version": "2021-08-01"}}
 # Operations whose path carries the seller id: a 403 there usually means the wrong Seller ID.
@@ -47,7 +46,7 @@ class SpApiGateway:
         self.credentials = credentials
         self.budget = budget
         self.policy = policy or RetryPolicy()
-        self._clients: dict[tuple[type, str], Any] = {}
+        self._clients: dict[tuple[Callable[..., Any], str], Any] = {}
         self.calls = 0
         self.retries = 0
         # wall seconds waited for Amazon's usage plans (rate budget, back-off after 429/5xx), and in requests
@@ -58,7 +57,7 @@ class SpApiGateway:
     def account(self) -> str:
         return self.credentials.account_id
 
-    def client(self, api: type[Client], country: str) -> Client:
+    def client(self, api: Callable[..., Any], country: str) -> Any:
         """A python-amazon-sp-api client of ``api`` for the marketplace of ``country`` (cached)."""
         key = (api, country)
         if key not in self._clients:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from mip.amazon import apis, errors
@@ -129,8 +130,11 @@ def check_account(
         try:
             gateway.call(
                 "searchListingsItems",
-                lambda c=channel, li=listings: li.search_listings_items(
-                    sellerId=credentials.seller_id, marketplaceIds=[c.marketplace.marketplace_id], pageSize=1
+                partial(
+                    listings.search_listings_items,
+                    sellerId=credentials.seller_id,
+                    marketplaceIds=[channel.marketplace.marketplace_id],
+                    pageSize=1,
                 ),
                 country=channel.country,
             )

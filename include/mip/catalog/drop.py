@@ -164,7 +164,8 @@ def _hashes(frame: pd.DataFrame, references: list[str], prices: Lookup, stock: L
         for name in names:
             values = np.append(lookup.rows[name].to_numpy(dtype=object), "")  # at == -1 picks the ""
             columns.append([v if isinstance(v, str) else "" for v in values[at].tolist()])
-    return normalise.content_hash(frame[RAW_DIGEST].tolist(), *columns, key=key)
+    cost, retail, stock_column = columns
+    return normalise.content_hash(frame[RAW_DIGEST].tolist(), cost, retail, stock_column, key=key)
 
 
 @contextmanager

@@ -117,7 +117,7 @@ def ingest_directory(
         if last and last["checksum"] == checksum and not options.force:
             return _unchanged(result, last, started)
         stored: dict[str, str] = dict(
-            conn.execute(  # type: ignore[arg-type]
+            conn.execute(
                 "SELECT reference, content_hash FROM mip.supplier_products WHERE removed_at IS NULL"
             ).fetchall()
         )

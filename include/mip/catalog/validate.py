@@ -214,7 +214,7 @@ def duplicated(keys: list[tuple[str, int]], source: str) -> tuple[set[str], list
     for reference, line in keys:
         if reference in repeated:
             lines[reference].append(line)
-    rejections = []
+    rejections: list[Rejection] = []
     for reference, found in lines.items():
         listed = ", ".join(map(str, found))
         rejections.extend(

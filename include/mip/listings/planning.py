@@ -33,6 +33,7 @@ from mip.listings.feeds import Batch, compact, header, plan_batches
 from mip.listings.payloads import ListingContext, delete_message, patch_message, update_message
 from mip.listings.sku import SKU_LIKE
 from mip.listings.stages import RunContext, analyze, tune
+from mip.store.db import one
 
 if TYPE_CHECKING:
     import psycopg
@@ -144,9 +145,11 @@ def plan_changes(
     listing = ListingContext.for_marketplace(run.channel.marketplace, settings.handling_days)
     tune(conn)
     conn.execute("DELETE FROM mip.stage_plan WHERE channel_id = %(channel)s AND run_id = %(run)s", run.key)
-    managed = conn.execute(
-        "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND sku LIKE %s", (run.channel.id, SKU_LIKE)
-    ).fetchone()[0]
+    managed = one(
+        conn.execute(
+            "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND sku LIKE %s", (run.channel.id, SKU_LIKE)
+        )
+    )[0]
     counts = {"UPDATE": 0, "PATCH": 0, "DELETE": 0}
     total_bytes = 0
     params = {**run.key, "handling_days": settings.handling_days, "mip_skus": SKU_LIKE}
@@ -221,7 +224,7 @@ def plan_feed_batches(
             "SELECT sku, payload_bytes FROM mip.stage_plan WHERE channel_id = %s AND run_id = %s ORDER BY sku",
             (channel_id, run_id),
         )
-        sizes: Iterable[tuple[str, int]] = [tuple(r) for r in cur.fetchall()]  # type: ignore[misc]
+        sizes: Iterable[tuple[str, int]] = [(r[0], r[1]) for r in cur.fetchall()]
     return plan_batches(sizes, header(seller_id, issue_locale), **limits)
 
 

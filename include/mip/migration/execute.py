@@ -26,6 +26,7 @@ from mip.listings.feeds import InvalidMessage, iter_documents
 from mip.listings.payloads import delete_message
 from mip.listings.sku import is_mip_sku
 from mip.migration import audit
+from mip.store.db import one
 
 if TYPE_CHECKING:
     import psycopg
@@ -150,7 +151,7 @@ def submit(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
             marketplace_id=market.marketplace_id,
             document=document,
         )
-        sent_skus = conn.execute("SELECT skus FROM mip.feed_submissions WHERE id = %s", (sub.id,)).fetchone()[0]
+        sent_skus = one(conn.execute("SELECT skus FROM mip.feed_submissions WHERE id = %s", (sub.id,)))[0]
         conn.execute(
             "UPDATE mip.migration_plans SET status = 'submitted', submission_id = %s, executed_run_id = %s, "
             "issues = '[]', updated_at = now() WHERE plan_id = %s AND sku = ANY(%s) "
@@ -269,7 +270,7 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
 
 def finish(conn: psycopg.Connection, run: Execution, *, approved_by: str) -> FinishOutcome:
     """The plan's status after this run, and the ``executed`` audit entry."""
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             "SELECT status, count(*) FROM mip.migration_plans WHERE plan_id = %s AND status <> 'excluded' "
             "GROUP BY status",

@@ -126,7 +126,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     detected = encodings.detect(data)
     if detected.encoding == encodings.UTF8:
         return data.decode("utf-8"), "utf-8"
-    if detected.encoding == encodings.MIXED:
+    if detected.encoding == encodings.MIXED and detected.invalid and detected.utf8:
         bad, good = detected.invalid, detected.utf8
         raise ListingsFileError(
             f"{name}: line {bad.line}, column {bad.column}{_field_at(data, bad.line, bad.column)}: byte "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from mip.airflow.page import connections
@@ -21,7 +22,13 @@ from mip.marketplaces import LWA_HOST, MARKETPLACES
 
 SOURCE = "marketplaces-page"
 # A web request waits for these calls: a few quick retries, not the pipelines' 15 minutes.
-CALLBACK_RETRIES = {"max_attempts": 3, "base_delay": 0.5, "max_delay": 4.0, "max_elapsed": 30.0, "timeout": 20.0}
+CALLBACK_RETRIES: dict[str, Any] = {
+    "max_attempts": 3,
+    "base_delay": 0.5,
+    "max_delay": 4.0,
+    "max_elapsed": 30.0,
+    "timeout": 20.0,
+}
 
 
 def application_id(info: connections.ConnectionInfo) -> str | None:

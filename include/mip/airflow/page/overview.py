@@ -116,7 +116,7 @@ def channel_views(topology: Topology, mip_conn: psycopg.Connection) -> list[Chan
     for channel in topology.channels:
         known = registered.get(channel.id)
         changed = known is not None and (known.role, known.linked_main) != (channel.role, channel.linked_main)
-        conflict = registry.conflict_message(channel, known) if changed else None
+        conflict = registry.conflict_message(channel, known) if changed and known is not None else None
         views.append(ChannelView(channel, topology.account_of(channel), known, conflict))
     attach_activity(views, mip_conn)
     return views
