@@ -33,7 +33,7 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
-from mip.airflow.common import DEFAULT_ARGS, START_DATE
+from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
 from mip.config import Account, Topology
 
 MAX_NEW_RUN_WINDOW = timedelta(days=31)
@@ -195,7 +195,7 @@ def build(topology: Topology, account: Account) -> DAG:
             "the fix."
         ),
     ) as dag:
-        triggers = find_gaps(account.id)
+        triggers = find_gaps.override(pool=sp_api_pool(account.id))(account.id)
         rerun = TriggerDagRunOperator.partial(
             task_id="rerun",
             reset_dag_run=True,
