@@ -14,7 +14,6 @@ the GS1 check digit for a whole column at once with numpy (stdnum costs about 5 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,22 +77,27 @@ def _gs1_weights() -> np.ndarray:
     return np.array([1 if (_WIDTH - 1 - i) % 2 == 0 else 3 for i in range(_WIDTH)], dtype=np.int64)
 
 
-def _verdicts(codes: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
-    """(well formed, valid) of each code as given (no separators dropped), vectorised."""
+def _verdicts(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(well formed, valid, 13-digit form) of each code as given (no separators dropped), vectorised."""
     import numpy as np
 
-    shaped = np.fromiter((isinstance(c, str) and well_formed(c) for c in codes), dtype=bool, count=len(codes))
-    if not codes:
-        return shaped, shaped.copy()
-    padded = "".join(str(c).zfill(_WIDTH) if ok else "0" * _WIDTH for c, ok in zip(codes, shaped, strict=True))
-    digits = np.frombuffer(padded.encode("ascii"), dtype=np.uint8).reshape(-1, _WIDTH) - ord("0")
-    checksum_ok = (digits.astype(np.int64) @ _gs1_weights()) % 10 == 0
-    return shaped, shaped & checksum_ok
+    shaped = np.array([len(c) in VALID_LENGTHS and c.isascii() and c.isdigit() for c in strings], dtype=bool)
+    padded = [c if len(c) != 12 else "0" + c for c in strings]
+    ok = shaped.copy()
+    if shaped.all():  # the usual column: the checksum of every code at once
+        candidates, at = "".join(padded), slice(None)
+    else:
+        at = np.flatnonzero(shaped)
+        candidates = "".join([padded[i] for i in at.tolist()])
+    if candidates:
+        digits = np.frombuffer(candidates.encode("ascii"), dtype=np.uint8).reshape(-1, _WIDTH) - ord("0")
+        ok[at] = (digits.astype(np.int64) @ _gs1_weights()) % 10 == 0
+    return shaped, ok, padded
 
 
 def valid(codes: pd.Series) -> np.ndarray:
     """``is_valid`` of every code of a column as given (separators are not dropped here), as a bool array."""
-    return _verdicts(codes.tolist())[1]
+    return _verdicts([c if isinstance(c, str) else "" for c in codes.tolist()])[1]
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,10 @@ def check_column(values: pd.Series) -> ColumnCheck:
     import pandas as pd
 
     codes = [v if v.isdigit() else SEPARATORS.sub("", v) for v in values.tolist()]
-    shaped, ok = _verdicts(codes)
-    padded = pd.Series([c.zfill(13) if len(c) == 12 else c for c in codes], index=values.index, dtype=object)
+    shaped, ok, padded = _verdicts(codes)
+    gtin13 = pd.Series(padded, index=values.index, dtype=object)
     expected = pd.Series("", index=values.index, dtype=object)
     wrong = shaped & ~ok
     if wrong.any():
-        expected[wrong] = padded[wrong].map(expected_check_digit)
-    return ColumnCheck(padded, shaped, ok, expected)
+        expected[wrong] = gtin13[wrong].map(expected_check_digit)
+    return ColumnCheck(gtin13, shaped, ok, expected)
