@@ -84,11 +84,9 @@ def _verdicts(strings: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     shaped = np.array([len(c) in VALID_LENGTHS and c.isascii() and c.isdigit() for c in strings], dtype=bool)
     padded = [c if len(c) != 12 else "0" + c for c in strings]
     ok = shaped.copy()
-    if shaped.all():  # the usual column: the checksum of every code at once
-        candidates, at = "".join(padded), slice(None)
-    else:
-        at = np.flatnonzero(shaped)
-        candidates = "".join([padded[i] for i in at.tolist()])
+    at = np.flatnonzero(shaped)
+    # the usual column has every code well formed: no selection needed
+    candidates = "".join(padded if len(at) == len(padded) else [padded[i] for i in at.tolist()])
     if candidates:
         digits = np.frombuffer(candidates.encode("ascii"), dtype=np.uint8).reshape(-1, _WIDTH) - ord("0")
         ok[at] = (digits.astype(np.int64) @ _gs1_weights()) % 10 == 0
