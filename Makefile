@@ -22,14 +22,15 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 up: venv
 	$(BIN)/python scripts/up.py
 
-test: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# the build's rules (docs/build-rules.md): style, import contracts, types
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --cache-dir .local/import-linter
+	$(BIN)/mypy
 
 # CeleryExecutor with two workers vs LocalExecutor on the local PostgreSQL and Redis (scripts/distributed_test.py)
 distributed-test: venv

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
+from stdnum import ean
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -30,8 +31,7 @@ DEMO, IT = "A1MIPDEMOSELLER", "APJ6JRA9NG5V4"
 
 def ean13(body: int) -> str:
     digits = f"{body:012d}"
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
-    return digits + str((10 - total % 10) % 10)
+    return digits + ean.calc_check_digit(digits)
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -1,5 +1,5 @@
 """Multi-Channel > Marketplaces in the Airflow UI: connect seller accounts, reset credentials,
-switch accounts (the app and its logic live in mip.airflow.marketplaces)."""
+switch accounts (the app and its logic live in mip.airflow.page)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
 
-from mip.airflow.marketplaces import plugin
+from mip.airflow.page import plugin
 
 
 class MipMarketplacesPlugin(AirflowPlugin):

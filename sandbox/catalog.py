@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from stdnum import ean as stdnum_ean
 
 from sandbox import catalog_vocabulary as vocab
 from sandbox.catalog_vocabulary import LANGUAGES
@@ -155,13 +156,6 @@ class Mutation:
 _IMAGE_HOST = "https://images.supplier.example"
 
 
-def _check_digit(body: str) -> str:
-    """GS1 check digit of a GTIN body (weights 3, 1, 3, ... from the right)."""
-    odd = sum(map(int, body[-1::-2]))
-    even = sum(map(int, body[-2::-2]))
-    return str((10 - (3 * odd + even) % 10) % 10)
-
-
 # --- generation ----------------------------------------------------------------------------------
 
 
@@ -239,7 +233,7 @@ def _product(i: int, d: _Draws) -> Product:
         body = f"0{6 + b % 3}{1000 + b * 300 + item // 100_000:04d}{item % 100_000:05d}"
     else:
         body = f"{prefix}{1000 + b * 300 + item // 100_000:04d}{item % 100_000:05d}"
-    ean = body + _check_digit(body)
+    ean = body + stdnum_ean.calc_check_digit(body)
 
     weight = d.weight[i]
     length, width, height = d.dims[i]

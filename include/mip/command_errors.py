@@ -4,6 +4,9 @@
 ``report_user_errors``. A user error (a file or a setting the user can fix, a database that cannot be
 reached) prints ``<program>: error: <file and problem>. Fix: <what to do>`` on stderr; anything else is a
 bug and keeps its traceback.
+
+A user error is a ``UserError`` (its class may name the ``fix``), a database that cannot be reached, or
+an ``OSError``. The modules raising them import this one, never the other way round.
 """
 
 from __future__ import annotations
@@ -12,41 +15,27 @@ import sys
 from collections.abc import Callable
 
 
+class UserError(Exception):
+    """A file or a setting the user can fix; ``fix`` (when set) is appended unless the message has one."""
+
+    fix = ""
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
     import psycopg
     from sqlalchemy.exc import OperationalError as DatabaseUnreachable  # mip db upgrade (Alembic)
 
-    from mip.catalog.supplier_format import CatalogSourceError
-    from mip.config import TopologyError
-    from mip.migration.listings_file import ListingsFileError
-    from mip.paths import PathRefused
-    from mip.store.db import DatabaseNotConfigured
-
-    return (
-        PathRefused,
-        CatalogSourceError,
-        TopologyError,
-        ListingsFileError,
-        DatabaseNotConfigured,
-        psycopg.OperationalError,
-        DatabaseUnreachable,
-        OSError,
-    )
+    return (UserError, psycopg.OperationalError, DatabaseUnreachable, OSError)
 
 
 def _fix(exc: BaseException) -> str:
     import psycopg
     from sqlalchemy.exc import OperationalError as DatabaseUnreachable
 
-    from mip.catalog.supplier_format import CatalogSourceError
-    from mip.config import TopologyError
-
     if isinstance(exc, psycopg.OperationalError | DatabaseUnreachable):
         return "check MIP_DATABASE_URL (or --url) and that the PostgreSQL server is running"
-    if isinstance(exc, CatalogSourceError):
-        return "correct the drop's files (README, 'Supplier catalog') and run again"
-    if isinstance(exc, TopologyError):
-        return "" if "Fix:" in str(exc) else "correct the topology file (mip channels validate lists every problem)"
+    if isinstance(exc, UserError):
+        return exc.fix
     if isinstance(exc, OSError):
         return "check the path and its permissions"
     return ""
@@ -58,10 +47,11 @@ def _folded(text: str) -> str:
 
 def one_line(exc: BaseException) -> str:
     """The error as one line: its message with line breaks folded, then the fix unless it already has one."""
+    driver_error = getattr(exc, "orig", None)  # SQLAlchemy's wrapper: the driver's own message
     if isinstance(exc, OSError) and exc.filename is not None:
         message = f"{exc.filename}: {exc.strerror or exc}"
-    elif getattr(exc, "orig", None) is not None:  # SQLAlchemy's wrapper: the driver's own message
-        message = _folded(str(exc.orig))
+    elif driver_error is not None:
+        message = _folded(str(driver_error))
     else:
         message = _folded(str(exc)) or type(exc).__name__
     fix = _fix(exc)

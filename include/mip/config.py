@@ -18,9 +18,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE
-from mip.listings.settings import LANGUAGE_PATTERN, PublishSettings
+from mip.command_errors import UserError
 from mip.marketplaces import MARKETPLACES, Marketplace, marketplace_for, normalise_country
+from mip.settings.base import DEFAULT_LANGUAGE, RuleViolation
+from mip.settings.publish import LANGUAGE_PATTERN, PublishSettings
 
 DEFAULT_TOPOLOGY = Path(__file__).resolve().parents[1] / "channels.yaml"
 SELLER_ID_PATTERN = re.compile(r"^[A-Z0-9]{8,20}$")
@@ -30,14 +31,6 @@ CHANNEL_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 def topology_path() -> Path:
     """``MIP_CHANNELS_FILE`` when set, else the shipped ``include/channels.yaml``."""
     return Path(os.environ.get("MIP_CHANNELS_FILE") or DEFAULT_TOPOLOGY)
-
-
-class RuleViolation(ValueError):
-    """Raised by field validators: the problem, and the fix the error message offers."""
-
-    def __init__(self, problem: str, fix: str):
-        super().__init__(problem)
-        self.problem, self.fix = problem, fix
 
 
 GENERIC_FIX = "see the topology section of the README for the accepted fields and values"
@@ -106,7 +99,7 @@ class Account(Strict):
 
 
 class OrderSettings(Strict):
-    # Evenly spaced cron: a run imports the period ending at its logical date (mip.orders.schedule).
+    # Evenly spaced cron: a run imports the period ending at its logical date (mip.schedule).
     schedule: str = "@hourly"
     # How a run reads its window: "cheaper" estimates both paths from the first getOrders page
     # (mip.orders.cost); "api" always pages getOrders + getOrderItems; "report" always uses the report.
@@ -117,7 +110,7 @@ class OrderSettings(Strict):
     @field_validator("schedule")
     @classmethod
     def _evenly_spaced(cls, value: str) -> str:
-        from mip.orders.schedule import ScheduleError, schedule_period
+        from mip.schedule import ScheduleError, schedule_period
 
         try:
             schedule_period(value)
@@ -133,7 +126,7 @@ class Channel(Strict):
     role: Literal["main", "international"]
     linked_main: str | None = None
     orders: OrderSettings = OrderSettings()
-    # Main channels: what to publish and at which price (mip.listings.settings); None = not published.
+    # Main channels: what to publish and at which price (mip.settings.publish); None = not published.
     publish: PublishSettings | None = None
 
     _id_shape = field_validator("id")(_check_id)
@@ -195,7 +188,9 @@ class TopologyProblem:
         return f"{self.file}: {self.entry}: {self.problem}. Fix: {self.fix}"
 
 
-class TopologyError(ValueError):
+class TopologyError(ValueError, UserError):
+    fix = "correct the topology file (mip channels validate lists every problem)"
+
     def __init__(self, problems: list[TopologyProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))

@@ -19,11 +19,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from mip.command_errors import UserError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL = REPO_ROOT / ".local"
 
 
-class PathRefused(ValueError):
+class PathRefused(ValueError, UserError):
     """A user-given path outside the allowed directories (or not usable inside them)."""
 
 

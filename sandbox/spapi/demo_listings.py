@@ -45,6 +45,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
+from stdnum import ean as stdnum_ean
+
 DEMO_SELLER = "A1MIPDEMOSELLER"
 CATALOG_COUNT = 5000
 MARKETPLACE_IDS = {"IT": "APJ6JRA9NG5V4", "DE": "A1PA6795UKMFR9"}
@@ -97,14 +99,9 @@ def normalise_title(text: str) -> str:
     return " ".join(_NOT_ALNUM.sub(" ", text).split())
 
 
-def _check_digit(body: str) -> str:
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
-
-
 def _foreign_ean(rng: random.Random) -> str:
     body = rng.choice(FOREIGN_PREFIXES) + f"{rng.randrange(10**9):09d}"
-    return body + _check_digit(body)
+    return body + stdnum_ean.calc_check_digit(body)
 
 
 def _asin(rng: random.Random) -> str:

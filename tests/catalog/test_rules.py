@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from stdnum import ean
 
-from mip.catalog import gtin, normalise
+from mip import gtin
+from mip.catalog import normalise
 from mip.catalog.drop import ReadOptions, read_drop
 from mip.catalog.supplier_format import CatalogSourceError, drop_files
 
@@ -384,12 +385,12 @@ def test_vectorised_gtin_check_agrees_with_stdnum():
     numbers += [n[:-1] + str((int(n[-1]) + rng.randrange(1, 10)) % 10) for n in numbers[:300]]
     numbers += [n[1:] for n in numbers[:100]]  # 12 digits: UPC-A candidates
     values = pd.Series(numbers, dtype=object)
-    normalised, rule, expected = gtin.check(values)
-    for number, broken, digit in zip(numbers, rule.tolist(), expected.tolist(), strict=True):
-        assert (broken == "") == ean.is_valid(number), number
-        if broken:
+    checked = gtin.check_column(values)
+    for number, valid, digit in zip(numbers, checked.valid, checked.expected.tolist(), strict=True):
+        assert valid == ean.is_valid(number), number
+        if not valid:
             assert digit == ean.calc_check_digit(number.zfill(13)[:-1])
-    assert all(len(v) == 13 for v in normalised)
+    assert all(len(v) == 13 for v in checked.gtin13)
 
 
 def test_table_rows_hold_texts_by_language_as_json(tmp_path):

@@ -52,3 +52,65 @@ def test_channel_dags_are_tagged_with_pipeline_channel_and_account(dagbag):
     tags = set(dagbag.get_dag("mip_orders__fr").tags)
     assert {"pipeline:orders", "channel:fr", "account:demo", "role:international"} <= tags
     assert "Linked main channel" in dagbag.get_dag("mip_orders__fr").doc_md
+
+
+# The tasks that call Amazon, by pipeline (a task id, or a prefix before "__"): each runs in an account's
+# pool (sp_api__<account>), which shares that account's SP-API rate budget across DAGs and runs.
+SP_API_TASKS = {
+    "orders": {"extract", "wait_report", "download_report", "items"},
+    "publish": {"submit", "wait", "apply"},
+    "offers": {"submit", "wait", "apply"},
+    "verify_international": {"request_listings", "wait_listings", "compare", "check_main_seller"},
+    "migrate_csv": {
+        "request_listings",
+        "wait_listings",
+        "stage_listings",
+        "submit_deletes",
+        "wait_feeds",
+        "apply_results",
+        "verify_deleted",
+    },
+    "account_health": {"check"},
+    "repair": {"find_gaps"},  # reads a previous seller's authorization (getMarketplaceParticipations)
+}
+
+
+def _pipeline(dag) -> str:
+    tagged = [t.split(":", 1)[1] for t in dag.tags if t.startswith("pipeline:")]
+    return tagged[0] if tagged else dag.dag_id.removeprefix("mip_").split("__")[0]
+
+
+def _calls_amazon(pipeline: str, task_id: str) -> bool:
+    return any(task_id == name or task_id.startswith(name + "__") for name in SP_API_TASKS.get(pipeline, ()))
+
+
+def test_every_sp_api_task_runs_in_an_account_pool(dagbag):
+    seen: set[tuple[str, str]] = set()
+    for dag_id, dag in dagbag.dags.items():
+        pipeline = _pipeline(dag)
+        for task in dag.tasks:
+            if _calls_amazon(pipeline, task.task_id):
+                seen.add((pipeline, task.task_id.split("__")[0]))
+                assert task.pool.startswith("sp_api__"), f"{dag_id}.{task.task_id} calls SP-API in pool {task.pool}"
+    listed = {(p, t) for p, ids in SP_API_TASKS.items() for t in ids}
+    # a renamed task must be renamed here too (check_main_seller exists only where the sellers differ)
+    assert listed - seen <= {("verify_international", "check_main_seller")}, listed - seen
+
+
+def _setting(task, name: str):
+    """A constructor argument of a task, mapped or not."""
+    return task.partial_kwargs.get(name) if hasattr(task, "partial_kwargs") else getattr(task, name, None)
+
+
+def test_every_wait_reschedules_or_defers(dagbag):
+    """A waiting task holds no worker slot: sensors reschedule (or defer), other waits defer to a trigger."""
+    from airflow.sdk.bases.sensor import BaseSensorOperator
+
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            kind = task.operator_class if hasattr(task, "partial_kwargs") else type(task)
+            deferrable = bool(_setting(task, "deferrable"))
+            if isinstance(kind, type) and issubclass(kind, BaseSensorOperator):
+                assert _setting(task, "mode") == "reschedule" or deferrable, f"{dag_id}.{task.task_id} pokes"
+            if _setting(task, "wait_for_completion"):
+                assert deferrable, f"{dag_id}.{task.task_id} waits in a worker slot"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 
 def test_channel_views_count_waiting_orders_and_those_at_risk(fresh):
-    from mip.airflow.marketplaces.overview import channel_views
+    from mip.airflow.page.overview import channel_views
     from mip.config import load_topology
 
     db = fresh

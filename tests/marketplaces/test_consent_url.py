@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from mip.airflow.marketplaces.authorize import consent_url
-from mip.airflow.marketplaces.connections import ConnectionInfo
+from mip.airflow.page.authorize import consent_url
+from mip.airflow.page.connections import ConnectionInfo
 
 APP = "amzn1.sp.solution.0f3c7a9e-1111-2222-3333-444455556666"
 CALLBACK = "https://airflow.example.com/mip/marketplaces/callback"

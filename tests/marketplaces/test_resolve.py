@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from mip.airflow.marketplaces import resolve
+from mip.airflow.page import resolve
 from mip.config import parse_topology
 
 TOPOLOGY = """

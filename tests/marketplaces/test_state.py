@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mip.airflow.marketplaces import state as states
+from mip.airflow.page import state as states
 
 KEY = states.derive_key("the api secret_key of this test")
 

@@ -205,7 +205,7 @@ def test_dropped_notifications_are_found_by_the_hourly_import(events_sandbox, sq
     # the window also holds earlier cases' orders (their event records were cleared): all but the two
     # delivered ones were not brought by events
     assert seen >= 5 and missed == seen - 2
-    from mip.airflow.marketplaces.overview import channel_views
+    from mip.airflow.page.overview import channel_views
 
     shown = {view.channel.id: view.activity.missed_by_events for view in channel_views(topology, db)}
     assert shown["it"] == missed and shown["fr"] is None  # the Marketplaces page, per channel

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from stdnum import ean
 
 from mip.store.bulk import copy_rows
 from tests.conftest import use_sandbox_connection
@@ -51,9 +52,8 @@ def channel_with(publish: str, country: str = "IT", channel_id: str = "it"):
 
 
 def ean13(body: str) -> str:
-    """``body`` (12 digits) plus its GS1 check digit."""
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
-    return body + str((10 - total % 10) % 10)
+    """``body`` (12 digits) plus its check digit."""
+    return body + ean.calc_check_digit(body)
 
 
 def product(reference: str, **overrides: Any) -> dict[str, Any]:

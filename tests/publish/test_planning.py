@@ -6,7 +6,13 @@ import pytest
 
 from mip.listings import stages
 from mip.listings.feeds import build_documents
-from mip.listings.planning import PlanRefused, apply_accepted, iter_plan_messages, plan_changes, plan_feed_batches
+from mip.listings.planning import (
+    MassDeletionRefused,
+    apply_accepted,
+    iter_plan_messages,
+    plan_changes,
+    plan_feed_batches,
+)
 from mip.runs import RunKey
 from tests.publish.conftest import SELLER_ID, channel_with, insert_products, product
 
@@ -187,7 +193,7 @@ def test_a_mass_delete_is_refused_unless_the_run_allows_it(clean):
     published(db, count=40)
     db.execute("UPDATE mip.supplier_products SET removed_at = now() WHERE reference >= 'P015'")  # 25 of 40
     db.commit()
-    with pytest.raises(PlanRefused, match=r"deletes 25 of 40 MIP listings \(62%\).*allow_mass_delete"):
+    with pytest.raises(MassDeletionRefused, match=r"deletes 25 of 40 MIP listings \(62%\).*allow_mass_delete"):
         run_steps(db, "second")
     db.rollback()
     allowed = run_steps(db, "second", allow_mass_delete=True)

@@ -12,8 +12,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from mip.listings.pricing import PricingError, price_offers, round_up
 from mip.marketplaces import marketplace_for
-from mip.pricing import PricingError, PricingSettings, Rounding, price_offers, round_up
+from mip.settings.pricing import PricingSettings, Rounding
 from tests.publish.conftest import channel_with
 
 IT = marketplace_for("IT")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mip.listings.product_types import DEFAULT_PRODUCT_TYPES, ProductTypeRule, product_types
+from mip.listings.product_types import product_types
 from mip.listings.rules import category_matches, in_categories, normalise_categories
-from mip.listings.selection import SelectionSettings, selection_mask
+from mip.listings.selection import selection_mask
+from mip.settings.product_types import DEFAULT_PRODUCT_TYPES, ProductTypeRule
+from mip.settings.selection import SelectionSettings
 from tests.publish.conftest import channel_with
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from mip.airflow.marketplaces.log_redaction import redact
+from mip.airflow.page.log_redaction import redact
 from tests.marketplaces.conftest import PREFIX, approve_on_amazon, connection_extra, notice_of, start_consent
 
 

@@ -106,7 +106,7 @@ def test_copying_credentials_from_another_account_needs_to_read_its_connection(s
 
 def _state_for(sec_server, db, user: str) -> str:
     """A consent state issued to ``user`` as the app would (viewer and user cannot start one themselves)."""
-    from mip.airflow.marketplaces import state
+    from mip.airflow.page import state
 
     key = state.derive_key(sec_server.env["AIRFLOW__API__SECRET_KEY"])
     issued = state.issue(

@@ -14,7 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from mip.airflow.marketplaces import state
+from mip.airflow.page import state
 from tests.conftest import SESSION
 from tests.marketplaces.conftest import approve_on_amazon, start_consent
 from tests.security.conftest import log_files

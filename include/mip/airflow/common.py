@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from airflow.sdk import DAG, task
 
@@ -36,7 +36,8 @@ def label_mapped_task(label: str) -> None:
     """Name this mapped task instance in the grid (instead of its map index)."""
     from airflow.sdk import get_current_context
 
-    get_current_context()["mip_label"] = label
+    context: dict[str, Any] = cast(dict[str, Any], get_current_context())  # a key of MIP's own
+    context["mip_label"] = label
 
 
 def skip(reason: str) -> NoReturn:

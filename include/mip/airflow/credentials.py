@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from mip.airflow.hooks.sp_api import CONN_TYPE, credentials_from_extra, previous_seller_connection_id
 from mip.amazon.credentials import AccountCredentials
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def credentials_asset_uri(account_id: str) -> str:

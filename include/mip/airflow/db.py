@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import psycopg
 
@@ -16,7 +17,7 @@ def mip_db() -> Iterator[psycopg.Connection]:
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     # With SQLAlchemy 2 and psycopg installed, the provider's hook hands out psycopg 3 connections.
-    conn = PostgresHook(postgres_conn_id=MIP_CONN_ID).get_conn()
+    conn = cast(psycopg.Connection, PostgresHook(postgres_conn_id=MIP_CONN_ID).get_conn())
     try:
         conn.execute("SET search_path TO mip, public")
         yield conn
@@ -32,6 +33,6 @@ def mip_autocommit_connection() -> psycopg.Connection:
     """A long-lived autocommit connection (the rate budget's); the caller closes it."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    conn = PostgresHook(postgres_conn_id=MIP_CONN_ID).get_conn()
+    conn = cast(psycopg.Connection, PostgresHook(postgres_conn_id=MIP_CONN_ID).get_conn())
     conn.autocommit = True
     return conn

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import psycopg
 
 from mip.amazon.usage_plans import usage_plan
+from mip.store.db import one
 
 RESERVE = """
 INSERT INTO mip.rate_budget AS b (seller_id, operation, rate, burst, tokens, updated_at)
@@ -48,9 +49,11 @@ class RateBudget:
     def acquire(self, operation: str) -> float:
         """Reserve one call of ``operation``; sleeps until it may be sent. Returns the seconds waited."""
         plan = usage_plan(operation)
-        tokens, rate = self.conn.execute(
-            RESERVE, {"seller": self.seller_id, "op": operation, "rate": plan.rate, "burst": plan.burst}
-        ).fetchone()
+        tokens, rate = one(
+            self.conn.execute(
+                RESERVE, {"seller": self.seller_id, "op": operation, "rate": plan.rate, "burst": plan.burst}
+            )
+        )
         self._rates[operation] = rate
         if tokens >= 0:
             return 0.0
@@ -79,10 +82,12 @@ class RateBudget:
             waited += step
             deficit -= step * rate
             if deficit > 1e-9:
-                rate = self.conn.execute(
-                    "SELECT rate FROM mip.rate_budget WHERE seller_id = %s AND operation = %s",
-                    (self.seller_id, operation),
-                ).fetchone()[0]
+                rate = one(
+                    self.conn.execute(
+                        "SELECT rate FROM mip.rate_budget WHERE seller_id = %s AND operation = %s",
+                        (self.seller_id, operation),
+                    )
+                )[0]
         self.waited += waited
         return waited
 

@@ -7,42 +7,49 @@ uploaded as bytes (python-amazon-sp-api encodes a ``str`` as Latin-1; JSON feeds
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from mip.amazon import errors
+from mip.amazon import apis, errors
 from mip.amazon.gateway import SpApiGateway
+from mip.amazon.retry import Retry
+
+log = logging.getLogger(__name__)
 
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 DONE_STATUSES = {"DONE", "FATAL", "CANCELLED"}
 
 
 @dataclass(frozen=True)
-class FeedDocument:
+class DocumentUpload:
+    """Where a feed document's bytes go: Amazon's document id and its pre-signed upload URL."""
+
     document_id: str
     upload_url: str
 
 
 def _feeds(gateway: SpApiGateway, country: str):
-    from sp_api.api import Feeds
-
-    return gateway.client(Feeds, country)
+    return apis.feeds(gateway, country)
 
 
-def create_feed_document(gateway: SpApiGateway, country: str, content_type: str = JSON_CONTENT_TYPE) -> FeedDocument:
+def create_feed_document(gateway: SpApiGateway, country: str, content_type: str = JSON_CONTENT_TYPE) -> DocumentUpload:
     response = gateway.call(
         "createFeedDocument", lambda: _feeds(gateway, country).create_feed_document(None, content_type), country=country
     )
-    return FeedDocument(response.payload["feedDocumentId"], response.payload["url"])
+    return DocumentUpload(response.payload["feedDocumentId"], response.payload["url"])
 
 
 def upload_feed_document(
-    gateway: SpApiGateway, document: FeedDocument, content: bytes, content_type: str = JSON_CONTENT_TYPE
+    gateway: SpApiGateway, document: DocumentUpload, content: bytes, content_type: str = JSON_CONTENT_TYPE
 ) -> None:
-    """PUT the document's bytes to its pre-signed URL (no usage plan; network errors retried)."""
+    """PUT the document's bytes to its pre-signed URL (no usage plan; network errors and 5xx retried
+    under the gateway's retry policy)."""
     import httpx
 
-    for attempt in range(1, gateway.policy.max_attempts + 1):
+    operation = "feed document upload"
+
+    def attempt() -> None:
         try:
             answer = httpx.put(
                 document.upload_url,
@@ -51,18 +58,18 @@ def upload_feed_document(
                 timeout=gateway.policy.timeout,
             )
         except httpx.TransportError as exc:
-            problem = repr(exc)
-        else:
-            if answer.status_code < 300:
-                return
-            problem = f"HTTP {answer.status_code}: {answer.text[:200]}"
-            if answer.status_code < 500:
-                raise errors.AmazonRequestRejected(gateway.account, "feed document upload", answer.status_code, problem)
-        if attempt == gateway.policy.max_attempts:
-            raise errors.AmazonUnavailable(gateway.account, "feed document upload", problem)
-        import time
+            raise Retry(repr(exc), errors.AmazonUnavailable(gateway.account, operation, repr(exc))) from None
+        if answer.status_code < 300:
+            return
+        problem = f"HTTP {answer.status_code}: {answer.text[:200]}"
+        if answer.status_code < 500:
+            raise errors.AmazonRequestRejected(gateway.account, operation, answer.status_code, problem)
+        raise Retry(problem, errors.AmazonUnavailable(gateway.account, operation, problem))
 
-        time.sleep(gateway.policy.backoff(attempt))
+    def waiting(failure: Retry, failed: int, delay: float) -> None:
+        log.warning("%s for account %s: %s; retry %d in %.1f s", operation, gateway.account, failure, failed, delay)
+
+    gateway.policy.run(attempt, on_retry=waiting)
 
 
 def create_feed(

@@ -5,10 +5,10 @@ through the shared rate budget, retried when a retry can help, errors mapped to 
     orders = gateway.client(Orders, "IT")
     page = gateway.call("getOrders", lambda: orders.get_orders(LastUpdatedAfter=...), country="IT")
 
-Retries: 429, 5xx, LWA 5xx and network errors/timeouts, with exponential backoff and full jitter,
-bounded by ``RetryPolicy.max_attempts`` and ``max_elapsed``. An access token Amazon calls expired or
-invalid is dropped from the library's cache and fetched again once (the library caches tokens for
-3200 s whatever their lifetime). Credential and configuration errors are raised at once.
+Retries: 429, 5xx, LWA 5xx and network errors/timeouts, under ``mip.amazon.retry.RetryPolicy``
+(exponential backoff with full jitter, bounded by ``max_attempts`` and ``max_elapsed``). An access
+token Amazon calls expired or invalid is dropped from the library's cache and fetched again once (the
+library caches tokens for 3200 s whatever their lifetime). Credential and configuration errors are raised at once.
 
 python-amazon-sp-api 2.x quirks handled here: it raises only when the body has ``errors``; its token
 cache is module level, keyed by refresh token.
@@ -17,42 +17,28 @@ cache is module level, keyed by refresh token.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from mip.amazon import errors
 from mip.amazon.budget import BudgetExhausted, RateBudget
 from mip.amazon.credentials import AccountCredentials, token_client_class
+from mip.amazon.retry import Retry, RetryPolicy
 
 log = logging.getLogger(__name__)
-Client = TypeVar("Client")
 # The API versions MIP uses where the library's versioned clients could pick another.
 API_VERSIONS = {"ListingsItems": {"version": "2021-08-01"}}
 # Operations whose path carries the seller id: a 403 there usually means the wrong Seller ID.
 SELLER_SCOPED = {"getListingsItem", "putListingsItem", "patchListingsItem", "deleteListingsItem", "searchListingsItems"}
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    max_elapsed: float = 900.0
-    timeout: float = 60.0  # seconds per HTTP request
+class _Retry(Retry):
+    """A failure worth another attempt; ``throttled`` (429) also slows the account's rate budget."""
 
-    def backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(max_delay, base * 2^attempt)]."""
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
-
-
-@dataclass(frozen=True)
-class _Retry:
-    reason: str
-    final: errors.AmazonError  # raised when the retries run out
-    throttled: bool = False
+    def __init__(self, reason: str, final: errors.AmazonError, throttled: bool = False):
+        super().__init__(reason, final)
+        self.throttled = throttled
 
 
 class SpApiGateway:
@@ -60,7 +46,7 @@ class SpApiGateway:
         self.credentials = credentials
         self.budget = budget
         self.policy = policy or RetryPolicy()
-        self._clients: dict[tuple[type, str], Any] = {}
+        self._clients: dict[tuple[Callable[..., Any], str], Any] = {}
         self.calls = 0
         self.retries = 0
         # wall seconds waited for Amazon's usage plans (rate budget, back-off after 429/5xx), and in requests
@@ -71,7 +57,7 @@ class SpApiGateway:
     def account(self) -> str:
         return self.credentials.account_id
 
-    def client(self, api: type[Client], country: str) -> Client:
+    def client(self, api: Callable[..., Any], country: str) -> Any:
         """A python-amazon-sp-api client of ``api`` for the marketplace of ``country`` (cached)."""
         key = (api, country)
         if key not in self._clients:
@@ -95,47 +81,50 @@ class SpApiGateway:
         return self.budget is None or self.budget.ready(operation)
 
     def call(self, operation: str, request: Callable[[], Any], *, country: str | None = None) -> Any:
-        """Run ``request`` (one SP-API call of ``operation``) under the budget, with retries."""
-        started = time.monotonic()
+        """Run ``request`` (one SP-API call of ``operation``) under the budget, with the retry policy."""
         token_refreshed = False
-        attempt = 0
-        while True:
-            if self.budget is not None:
+
+        def attempt() -> Any:
+            nonlocal token_refreshed
+            while True:
                 try:
-                    self.waited_seconds += self.budget.acquire(operation)
-                except BudgetExhausted as exc:
-                    raise errors.Throttled(self.account, operation, str(exc)) from None
-            self.calls += 1
-            sent = time.monotonic()
+                    return self._send(operation, request)
+                except Exception as exc:  # classified: re-raised, retried or mapped, never swallowed
+                    outcome = self._classify(exc, operation, country, token_refreshed)
+                if outcome is not None:
+                    if outcome.throttled and self.budget is not None:
+                        self.budget.throttled(operation)
+                    raise outcome
+                self._forget_access_token()  # once per call, outside the retry count
+                token_refreshed = True
+
+        def waiting(failure: Retry, failed: int, delay: float) -> None:
+            self.retries += 1
+            self.waited_seconds += delay
+            log.warning("%s for account %s: %s; retry %d in %.1f s", operation, self.account, failure, failed, delay)
+
+        return self.policy.run(attempt, on_retry=waiting)
+
+    def _send(self, operation: str, request: Callable[[], Any]) -> Any:
+        """One request under the rate budget; Amazon's rate headers feed the budget either way."""
+        if self.budget is not None:
             try:
-                response = request()
-            except Exception as exc:  # classified below: re-raised, retried or mapped, never swallowed
-                self.request_seconds += time.monotonic() - sent
-                if self.budget is not None:
-                    self.budget.observe(operation, getattr(exc, "headers", None))
-                outcome = self._classify(exc, operation, country, token_refreshed)
-                if outcome is None:
-                    self._forget_access_token()
-                    token_refreshed = True
-                    continue
-                attempt += 1
-                if outcome.throttled and self.budget is not None:
-                    self.budget.throttled(operation)
-                delay = self.policy.backoff(attempt)
-                elapsed = time.monotonic() - started
-                if attempt >= self.policy.max_attempts or elapsed + delay > self.policy.max_elapsed:
-                    raise outcome.final from None
-                self.retries += 1
-                log.warning(
-                    "%s for account %s: %s; retry %d in %.1f s", operation, self.account, outcome.reason, attempt, delay
-                )
-                time.sleep(delay)
-                self.waited_seconds += delay
-                continue
+                self.waited_seconds += self.budget.acquire(operation)
+            except BudgetExhausted as exc:
+                raise errors.Throttled(self.account, operation, str(exc)) from None
+        self.calls += 1
+        sent = time.monotonic()
+        try:
+            response = request()
+        except Exception as exc:
             self.request_seconds += time.monotonic() - sent
             if self.budget is not None:
-                self.budget.observe(operation, getattr(response, "headers", None))
-            return response
+                self.budget.observe(operation, getattr(exc, "headers", None))
+            raise
+        self.request_seconds += time.monotonic() - sent
+        if self.budget is not None:
+            self.budget.observe(operation, getattr(response, "headers", None))
+        return response
 
     def _forget_access_token(self) -> None:
         from sp_api.auth._core import build_cache_key

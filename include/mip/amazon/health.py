@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from mip.amazon import errors
+from mip.amazon import apis, errors
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Account, Channel
 
@@ -87,8 +88,6 @@ def authorization_age_advice(account_id: str, age_days: int | None) -> tuple[str
 def check_account(
     gateway: SpApiGateway, account: Account, channels: list[Channel], now: datetime | None = None
 ) -> HealthReport:
-    from sp_api.api import ListingsItems, Sellers
-
     credentials = gateway.credentials
     age = credentials.authorization_age_days(now or datetime.now(UTC))
     report = HealthReport(account.id, authorization_age_days=age)
@@ -104,7 +103,7 @@ def check_account(
     try:
         response = gateway.call(
             "getMarketplaceParticipations",
-            lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+            lambda: apis.sellers(gateway, country).get_marketplace_participation(),
             country=country,
         )
     except errors.AmazonError as exc:
@@ -133,12 +132,15 @@ def check_account(
             problem = errors.MarketplaceNotParticipating(account.id, channel.country)
             report.fail(f"channel {channel.id}: {problem}", problem.code)
             continue
-        listings = gateway.client(ListingsItems, channel.country)
+        listings = apis.listings_items(gateway, channel.country)
         try:
             gateway.call(
                 "searchListingsItems",
-                lambda c=channel, li=listings: li.search_listings_items(
-                    sellerId=credentials.seller_id, marketplaceIds=[c.marketplace.marketplace_id], pageSize=1
+                partial(
+                    listings.search_listings_items,
+                    sellerId=credentials.seller_id,
+                    marketplaceIds=[channel.marketplace.marketplace_id],
+                    pageSize=1,
                 ),
                 country=channel.country,
             )

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from mip.amazon import apis
 from mip.amazon.gateway import SpApiGateway
 
 DONE_STATUSES = {"DONE", "FATAL", "CANCELLED"}
 
 
 def _reports(gateway: SpApiGateway, country: str):
-    from sp_api.api import Reports
-
-    return gateway.client(Reports, country)
+    return apis.reports(gateway, country)
 
 
 def create_report(

@@ -24,7 +24,8 @@ import pandas as pd
 from mip.catalog import normalise, validate
 from mip.catalog.reader import CHUNK_ROWS, LINE, RAW_DIGEST, Chunk, csv_chunks, jsonl_chunks
 from mip.catalog.rejections import Rejection, reject
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE, PRICE_COLUMNS, PRODUCT_COLUMNS, STOCK_COLUMNS
+from mip.catalog.supplier_format import PRICE_COLUMNS, PRODUCT_COLUMNS, STOCK_COLUMNS
+from mip.settings.base import DEFAULT_LANGUAGE
 
 Check = Callable[[pd.DataFrame, str], tuple[pd.DataFrame, list[Rejection]]]
 
@@ -163,7 +164,8 @@ def _hashes(frame: pd.DataFrame, references: list[str], prices: Lookup, stock: L
         for name in names:
             values = np.append(lookup.rows[name].to_numpy(dtype=object), "")  # at == -1 picks the ""
             columns.append([v if isinstance(v, str) else "" for v in values[at].tolist()])
-    return normalise.content_hash(frame[RAW_DIGEST].tolist(), *columns, key=key)
+    cost, retail, stock_column = columns
+    return normalise.content_hash(frame[RAW_DIGEST].tolist(), cost, retail, stock_column, key=key)
 
 
 @contextmanager

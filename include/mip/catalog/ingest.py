@@ -34,8 +34,9 @@ import psycopg
 from mip.catalog import normalise, rejections, versions
 from mip.catalog.drop import ParsedDrop, ReadOptions, read_drop
 from mip.catalog.reader import CHUNK_ROWS
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE, drop_files
+from mip.catalog.supplier_format import drop_files
 from mip.catalog.versions import IngestResult
+from mip.settings.base import DEFAULT_LANGUAGE
 from mip.store.bulk import bulk_upsert
 
 LOCK = "mip.catalog_ingest"
@@ -116,7 +117,7 @@ def ingest_directory(
         if last and last["checksum"] == checksum and not options.force:
             return _unchanged(result, last, started)
         stored: dict[str, str] = dict(
-            conn.execute(  # type: ignore[arg-type]
+            conn.execute(
                 "SELECT reference, content_hash FROM mip.supplier_products WHERE removed_at IS NULL"
             ).fetchall()
         )

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from mip import paths
+from mip.command_errors import UserError
 
 PRODUCTS_CSV = "products.csv"
 PRODUCTS_JSONL = "products.jsonl"
@@ -21,8 +22,6 @@ STOCK_CSV = "stock.csv"
 DELIMITER = ";"
 
 LANGUAGES = ("it", "de", "fr", "es", "en")
-# Every product needs a name in this language (the others may be missing; publishing falls back to it).
-DEFAULT_LANGUAGE = "en"
 VAT_CLASSES = ("standard", "reduced", "super_reduced")
 
 PRODUCT_COLUMNS = (
@@ -65,8 +64,10 @@ def supplier_dir(override: str | os.PathLike | None = None) -> Path:
     return paths.supplier_dir()
 
 
-class CatalogSourceError(RuntimeError):
+class CatalogSourceError(RuntimeError, UserError):
     """The drop cannot be read at all (a file is missing, a header lacks columns): nothing is loaded."""
+
+    fix = "correct the drop's files (README, 'Supplier catalog') and run again"
 
 
 def products_file(directory: Path) -> Path:

@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from mip.catalog import gtin
+from mip import gtin
 from mip.catalog.reader import LINE
 from mip.catalog.rejections import Rejection, reject
 from mip.catalog.supplier_format import DECIMALS, MAX_STOCK, VAT_CLASSES
@@ -133,10 +133,11 @@ def products(frame: pd.DataFrame, source: str, default_language: str) -> tuple[p
     out = pd.DataFrame({"reference": reference, LINE: frame[LINE]})
     check.add(reference == "", "reference", "missing_reference", "is empty: every product needs a reference", reference)
 
-    ean13, rule, expected = gtin.check(_text(frame["ean"]))
-    check.add(rule == "gtin_format", "ean", "gtin_format", "is not a GTIN: 12 (UPC-A) or 13 (EAN-13) digits expected")
-    check.add(rule == "gtin_checksum", "ean", "gtin_checksum", "has a wrong check digit (expected " + expected + ")")
-    out["ean"] = ean13
+    gtins = gtin.check_column(_text(frame["ean"]))
+    check.add(~gtins.well_formed, "ean", "gtin_format", "is not a GTIN: 12 (UPC-A) or 13 (EAN-13) digits expected")
+    wrong_digit = gtins.well_formed & ~gtins.valid
+    check.add(wrong_digit, "ean", "gtin_checksum", "has a wrong check digit (expected " + gtins.expected + ")")
+    out["ean"] = gtins.gtin13
 
     for column in frame.columns:
         if column.startswith(("name_", "description_")):
@@ -213,7 +214,7 @@ def duplicated(keys: list[tuple[str, int]], source: str) -> tuple[set[str], list
     for reference, line in keys:
         if reference in repeated:
             lines[reference].append(line)
-    rejections = []
+    rejections: list[Rejection] = []
     for reference, found in lines.items():
         listed = ", ".join(map(str, found))
         rejections.extend(

@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from mip.store.db import one
+
 
 @dataclass
 class IngestResult:
@@ -72,7 +74,7 @@ _COLUMNS = (
 
 
 def next_id(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT nextval(pg_get_serial_sequence('mip.catalog_versions', 'id'))").fetchone()[0]
+    return one(conn.execute("SELECT nextval(pg_get_serial_sequence('mip.catalog_versions', 'id'))"))[0]
 
 
 def record(conn: psycopg.Connection, result: IngestResult) -> None:

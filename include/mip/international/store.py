@@ -15,6 +15,7 @@ from mip.international.compare import Comparison, MainOffer
 from mip.international.settings import VerifySettings
 from mip.listings.sku import SKU_LIKE
 from mip.store.bulk import copy_rows
+from mip.store.db import one
 
 # Per-SKU rows of older runs are deleted (run headers stay: they are small and hold the history).
 RETENTION_DAYS = 90
@@ -43,10 +44,12 @@ class RunKey:
 
 
 def accepted_count(conn: psycopg.Connection, main_channel_id: str) -> int:
-    return conn.execute(
-        "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND status = 'ACCEPTED' AND sku LIKE %s",
-        (main_channel_id, SKU_LIKE),
-    ).fetchone()[0]
+    return one(
+        conn.execute(
+            "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND status = 'ACCEPTED' AND sku LIKE %s",
+            (main_channel_id, SKU_LIKE),
+        )
+    )[0]
 
 
 def start_run(

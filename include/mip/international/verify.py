@@ -9,6 +9,7 @@ from datetime import datetime
 
 import psycopg
 
+from mip.amazon import apis
 from mip.amazon.errors import MarketplaceNotParticipating
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
@@ -55,11 +56,9 @@ def compare_run(
 
 def listed_skus(gateway: SpApiGateway, channel: Channel, seller_id: str, skus: list[str]) -> set[str]:
     """Which of ``skus`` (at most 20) ``seller_id`` lists in the channel's marketplace (one searchListingsItems)."""
-    from sp_api.api import ListingsItems
-
     if not skus:
         return set()
-    client = gateway.client(ListingsItems, channel.country)
+    client = apis.listings_items(gateway, channel.country)
     response = gateway.call(
         "searchListingsItems",
         lambda: client.search_listings_items(

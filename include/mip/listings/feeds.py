@@ -176,7 +176,8 @@ def _document(
 ) -> FeedDocument | None:
     """Validate the document against the feed schema, leaving out (and reporting) failing messages."""
     while pending:
-        document = {"header": head, "messages": [{"messageId": n, **m} for n, (m, _) in enumerate(pending, start=1)]}
+        messages = [{"messageId": n, **m} for n, (m, _) in enumerate(pending, start=1)]
+        document: dict[str, Any] = {"header": head, "messages": messages}
         errors = list(_validator(FEED_SCHEMA).iter_errors(document))
         other = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors if not _in_messages(e)]
         if other:

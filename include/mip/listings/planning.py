@@ -33,6 +33,7 @@ from mip.listings.feeds import Batch, compact, header, plan_batches
 from mip.listings.payloads import ListingContext, delete_message, patch_message, update_message
 from mip.listings.sku import SKU_LIKE
 from mip.listings.stages import analyze, publish_settings, tune
+from mip.store.db import one
 
 if TYPE_CHECKING:
     import psycopg
@@ -82,7 +83,7 @@ WHERE l.channel_id = %(channel)s AND l.sku LIKE %(mip_skus)s
 """  # no ORDER BY: sorting 200,000 wide rows costs seconds; readers of stage_plan order by sku
 
 
-class PlanRefused(RuntimeError):
+class MassDeletionRefused(RuntimeError):
     """The plan would delete too much of the channel's shop; the message says how to allow it."""
 
 
@@ -140,15 +141,17 @@ def plan_changes(
     allow_mass_delete: bool = False,
     operations: frozenset[str] = ALL_OPERATIONS,
 ) -> PlanSummary:
-    """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``PlanRefused`` after
+    """Write the run's plan to ``mip.stage_plan`` (only ``operations``); raise ``MassDeletionRefused`` after
     writing a mass delete."""
     settings = publish_settings(run.channel)
     listing = ListingContext.for_marketplace(run.channel.marketplace, settings.handling_days)
     tune(conn)
     conn.execute("DELETE FROM mip.stage_plan WHERE channel_id = %(channel)s AND run_id = %(run)s", run.params)
-    managed = conn.execute(
-        "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND sku LIKE %s", (run.channel.id, SKU_LIKE)
-    ).fetchone()[0]
+    managed = one(
+        conn.execute(
+            "SELECT count(*) FROM mip.listings WHERE channel_id = %s AND sku LIKE %s", (run.channel.id, SKU_LIKE)
+        )
+    )[0]
     counts = {"UPDATE": 0, "PATCH": 0, "DELETE": 0}
     total_bytes = 0
     params = {**run.params, "handling_days": settings.handling_days, "mip_skus": SKU_LIKE}
@@ -169,7 +172,7 @@ def plan_changes(
     summary = PlanSummary(counts["UPDATE"], counts["PATCH"], counts["DELETE"], managed, total_bytes)
     limit = float(settings.gates.max_delete_percent)
     if not allow_mass_delete and summary.delete > MASS_DELETE_MIN and summary.delete > managed * limit / 100:
-        raise PlanRefused(
+        raise MassDeletionRefused(
             f"channel {run.channel.id}: the plan deletes {summary.delete:,} of {managed:,} MIP listings "
             f"({summary.delete / managed:.0%}), more than publish.gates.max_delete_percent ({limit:g}%). Is the "
             "supplier catalog empty or truncated, or did the selection shrink? Check mip.stage_plan "
@@ -223,7 +226,7 @@ def plan_feed_batches(
             "SELECT sku, payload_bytes FROM mip.stage_plan WHERE channel_id = %s AND run_id = %s ORDER BY sku",
             (channel_id, run_id),
         )
-        sizes: Iterable[tuple[str, int]] = [tuple(r) for r in cur.fetchall()]  # type: ignore[misc]
+        sizes: Iterable[tuple[str, int]] = [(r[0], r[1]) for r in cur.fetchall()]
     return plan_batches(sizes, header(seller_id, issue_locale), **limits)
 
 

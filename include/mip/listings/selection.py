@@ -17,34 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from mip.listings.rules import (
-    Categories,
-    PriceRange,
-    SettingsModel,
-    in_categories,
-    in_names,
-    normalise_categories,
-    normalise_names,
-)
+from mip.listings.rules import in_categories, in_names, normalise_categories, normalise_names
+from mip.settings.selection import SelectionSettings
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Columns selection_mask reads (from mip.supplier_products).
 SELECTION_COLUMNS = ("reference", "brand", "category_path", "stock", "cost_price", "retail_price")
-
-
-class SelectionSettings(SettingsModel):
-    include_categories: Categories = ()
-    exclude_categories: Categories = ()
-    include_brands: tuple[str, ...] = ()
-    exclude_brands: tuple[str, ...] = ()
-    include_references: tuple[str, ...] = ()
-    exclude_references: tuple[str, ...] = ()
-    min_stock: int = Field(default=0, ge=0)
-    price_range: PriceRange | None = None
 
 
 def selection_mask(products: pd.DataFrame, settings: SelectionSettings) -> pd.Series:

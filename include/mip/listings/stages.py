@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.frames import copy_frame, read_frame
 from mip.listings.payloads import MAX_DESCRIPTION_CHARS, PAYLOAD_VERSION
+from mip.listings.pricing import PRICE_COLUMNS, exchange_rate
 from mip.listings.sku import SKU_PREFIX
-from mip.pricing import PRICE_COLUMNS, exchange_rate
+from mip.settings.base import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     import psycopg
 
     from mip.config import Channel
-    from mip.listings.settings import PublishSettings
     from mip.quality.gate import GateResult
     from mip.runs import RunKey
+    from mip.settings.publish import PublishSettings
 
 STAGE_TABLES = ("mip.stage_plan", "mip.stage_price", "mip.stage_offer")
 KEY_COLUMNS = ("channel_id", "run_id", "sku", "rejected")
@@ -230,7 +230,7 @@ def gate_offers(conn: psycopg.Connection, key: RunKey) -> GateResult:
 
 def price_offers(conn: psycopg.Connection, key: RunKey) -> dict[str, Any]:
     """The run's accepted offers -> ``stage_price`` with every input of every price."""
-    from mip.pricing import price_offers as compute
+    from mip.listings.pricing import price_offers as compute
 
     tune(conn)
     _clear(conn, ("mip.stage_plan", "mip.stage_price"), key)

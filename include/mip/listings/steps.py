@@ -104,12 +104,12 @@ def plan(
 ) -> dict[str, int]:
     """Diff against ``mip.listings`` -> ``mip.stage_plan``: UPDATE, offer-only PATCH, DELETE, or nothing.
     A refused mass delete fails the step with the plan committed, for inspection."""
-    from mip.listings.planning import ALL_OPERATIONS, OFFERS_ONLY, PlanRefused, plan_changes
+    from mip.listings.planning import ALL_OPERATIONS, OFFERS_ONLY, MassDeletionRefused, plan_changes
 
     operations = OFFERS_ONLY if offers_only else ALL_OPERATIONS
     try:
         summary = plan_changes(conn, _stage(key), allow_mass_delete=allow_mass_delete, operations=operations)
-    except PlanRefused as exc:
+    except MassDeletionRefused as exc:
         conn.commit()
         raise StepFailed(str(exc)) from None
     log.info("plan: %s", summary.as_dict())

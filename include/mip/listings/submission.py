@@ -25,9 +25,11 @@ from typing import Any
 
 import psycopg
 
+from mip.amazon import apis
 from mip.amazon import feeds as amazon_feeds
 from mip.amazon.gateway import SpApiGateway
 from mip.listings.feeds import FEED_TYPE, FeedDocument
+from mip.store.db import one
 
 # Pre-signed upload URLs live about 5 minutes; a document older than this is created again.
 UPLOAD_URL_LIFETIME = timedelta(minutes=4)
@@ -120,11 +122,13 @@ def _set(conn: psycopg.Connection, submission_id: int, **values: Any) -> None:
 
 def send(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, country: str) -> str:
     """Create the document, upload it and create the feed, resuming a recorded submission. Returns the feed id."""
-    row = conn.execute(
-        "SELECT status, feed_id, feed_document_id, upload_url, document, marketplace_id, seller_id,"
-        " document_created_at < now() - %s AS url_stale FROM mip.feed_submissions WHERE id = %s",
-        (UPLOAD_URL_LIFETIME, submission_id),
-    ).fetchone()
+    row = one(
+        conn.execute(
+            "SELECT status, feed_id, feed_document_id, upload_url, document, marketplace_id, seller_id,"
+            " document_created_at < now() - %s AS url_stale FROM mip.feed_submissions WHERE id = %s",
+            (UPLOAD_URL_LIFETIME, submission_id),
+        )
+    )
     status, feed_id, document_id, upload_url, body, marketplace_id, seller_id, url_stale = row
     if feed_id:
         return feed_id
@@ -141,13 +145,13 @@ def send(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, co
         )
         status = "document_created"
     if status == "document_created":
-        amazon_feeds.upload_feed_document(gateway, amazon_feeds.FeedDocument(document_id, upload_url), bytes(body))
+        amazon_feeds.upload_feed_document(gateway, amazon_feeds.DocumentUpload(document_id, upload_url), bytes(body))
         _set(conn, submission_id, status="uploaded")
     return _create_feed_once(conn, gateway, submission_id, country, seller_id, marketplace_id, document_id)
 
 
 def _now(conn: psycopg.Connection):
-    return conn.execute("SELECT now()").fetchone()[0]
+    return one(conn.execute("SELECT now()"))[0]
 
 
 def _create_feed_once(
@@ -161,9 +165,9 @@ def _create_feed_once(
 ) -> str:
     conn.execute("SELECT pg_advisory_lock(hashtext('mip.createFeed:' || %s))", (seller_id,))
     try:
-        status, submitting_at = conn.execute(
-            "SELECT status, submitting_at FROM mip.feed_submissions WHERE id = %s", (submission_id,)
-        ).fetchone()
+        status, submitting_at = one(
+            conn.execute("SELECT status, submitting_at FROM mip.feed_submissions WHERE id = %s", (submission_id,))
+        )
         conn.commit()
         if status == "submitting":
             adopted = _adoptable_feed(conn, gateway, country, seller_id, marketplace_id, submitting_at)
@@ -182,12 +186,10 @@ def _create_feed_once(
 
 def _adoptable_feed(conn, gateway, country, seller_id, marketplace_id, submitting_at) -> str | None:
     """The feed a crashed ``createFeed`` created, if Amazon has it (see the module docstring)."""
-    from sp_api.api import Feeds
-
     since = (submitting_at - CLOCK_MARGIN).isoformat()
     feeds = gateway.call(
         "getFeeds",
-        lambda: gateway.client(Feeds, country).get_feeds(
+        lambda: apis.feeds(gateway, country).get_feeds(
             feedTypes=[FEED_TYPE], marketplaceIds=[marketplace_id], createdSince=since, pageSize=100
         ),
         country=country,
@@ -212,6 +214,8 @@ def _adoptable_feed(conn, gateway, country, seller_id, marketplace_id, submittin
 def poll(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, country: str) -> str:
     """One getFeed; records and returns Amazon's processing status."""
     feed_id = load(conn, submission_id=submission_id).feed_id
+    if feed_id is None:
+        raise RuntimeError(f"feed submission {submission_id} has no feed to poll yet: send it first")
     feed = amazon_feeds.get_feed(gateway, country, feed_id)
     values: dict[str, Any] = {"processing_status": feed["processingStatus"]}
     if feed.get("resultFeedDocumentId"):
@@ -222,10 +226,12 @@ def poll(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, co
 
 def outcome(conn: psycopg.Connection, gateway: SpApiGateway, submission_id: int, country: str) -> Outcome:
     """Per-SKU results of a processed feed (the processing report is downloaded once and kept)."""
-    status, result_id, report, skus = conn.execute(
-        "SELECT processing_status, result_document_id, report, skus FROM mip.feed_submissions WHERE id = %s",
-        (submission_id,),
-    ).fetchone()
+    status, result_id, report, skus = one(
+        conn.execute(
+            "SELECT processing_status, result_document_id, report, skus FROM mip.feed_submissions WHERE id = %s",
+            (submission_id,),
+        )
+    )
     if status not in amazon_feeds.DONE_STATUSES:
         raise RuntimeError(f"feed submission {submission_id} is still {status}")
     if report is None and result_id:

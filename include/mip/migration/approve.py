@@ -233,8 +233,8 @@ def approve(
         gateway=gateway,
     )
     to_delete = [r for r in pending if r["status"] in TO_DELETE and copies[r["reference"]].live]
-    waiting = {r["sku"]: copies[r["reference"]].waiting_because for r in pending if r["status"] in TO_DELETE}
-    waiting = {sku: reason for sku, reason in waiting.items() if reason}
+    reasons = {r["sku"]: copies[r["reference"]].waiting_because for r in pending if r["status"] in TO_DELETE}
+    waiting: dict[str, str] = {sku: reason for sku, reason in reasons.items() if reason}
     verified = sum(1 for r in rows if r["status"] == "verified")
     in_flight = len(pending) - len(to_delete) - len(waiting)
     action = "checked" if dry_run else "approved"

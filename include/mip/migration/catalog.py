@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.frames import read_frame
 from mip.migration.match import Catalog
+from mip.settings.base import DEFAULT_LANGUAGE
 
 if TYPE_CHECKING:
     import psycopg

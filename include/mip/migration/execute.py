@@ -19,12 +19,14 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mip.amazon import apis
 from mip.amazon import feeds as amazon_feeds
 from mip.listings import submission
 from mip.listings.feeds import InvalidMessage, iter_documents
 from mip.listings.payloads import delete_message
 from mip.listings.sku import is_mip_sku
 from mip.migration import audit
+from mip.store.db import one
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,13 +35,6 @@ if TYPE_CHECKING:
     from mip.config import Account, Channel
 
 VERIFY_BATCH = 50
-
-
-@dataclass(frozen=True)
-class _NotFound:
-    """getListingsItem answered 404; its headers still feed the rate budget (x-amzn-RateLimit-Limit)."""
-
-    headers: Any
 
 
 class UnsafeDeletion(RuntimeError):
@@ -156,7 +151,7 @@ def submit(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
             marketplace_id=market.marketplace_id,
             document=document,
         )
-        sent_skus = conn.execute("SELECT skus FROM mip.feed_submissions WHERE id = %s", (sub.id,)).fetchone()[0]
+        sent_skus = one(conn.execute("SELECT skus FROM mip.feed_submissions WHERE id = %s", (sub.id,)))[0]
         conn.execute(
             "UPDATE mip.migration_plans SET status = 'submitted', submission_id = %s, executed_run_id = %s, "
             "issues = '[]', updated_at = now() WHERE plan_id = %s AND sku = ANY(%s) "
@@ -245,10 +240,6 @@ def apply(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> di
 
 def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> dict[str, int]:
     """getListingsItem for every ``deleted`` SKU of the plan: 404 -> ``verified``. Returns the counts."""
-    from sp_api.api import ListingsItems
-    from sp_api.base.exceptions import SellingApiNotFoundException
-
-    client = gateway.client(ListingsItems, run.country)
     marketplace_id = run.channel.marketplace.marketplace_id
     seller_id = run.account.seller_id
     skus = [
@@ -259,15 +250,7 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
     ]
 
     def gone(sku: str) -> bool:
-        def request():
-            try:
-                return client.get_listings_item(
-                    sellerId=seller_id, sku=sku, marketplaceIds=[marketplace_id], includedData=["summaries"]
-                )
-            except SellingApiNotFoundException as exc:  # the answer we hope for, not an error
-                return _NotFound(getattr(exc, "headers", None))
-
-        return isinstance(gateway.call("getListingsItem", request, country=run.country), _NotFound)
+        return apis.listing_absent(gateway, run.country, seller_id, sku, marketplace_id)
 
     verified = 0
     still: list[str] = []
@@ -287,7 +270,7 @@ def verify(conn: psycopg.Connection, gateway: SpApiGateway, run: Execution) -> d
 
 def finish(conn: psycopg.Connection, run: Execution, *, approved_by: str) -> FinishOutcome:
     """The plan's status after this run, and the ``executed`` audit entry."""
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             "SELECT status, count(*) FROM mip.migration_plans WHERE plan_id = %s AND status <> 'excluded' "
             "GROUP BY status",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mip import encodings
+from mip.command_errors import UserError
 from mip.migration import normalise
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ FRAME_COLUMNS = (
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
-class ListingsFileError(ValueError):
+class ListingsFileError(ValueError, UserError):
     """The file cannot be read at all; the message names the file, the line and the column."""
 
 
@@ -125,7 +126,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     detected = encodings.detect(data)
     if detected.encoding == encodings.UTF8:
         return data.decode("utf-8"), "utf-8"
-    if detected.encoding == encodings.MIXED:
+    if detected.encoding == encodings.MIXED and detected.invalid and detected.utf8:
         bad, good = detected.invalid, detected.utf8
         raise ListingsFileError(
             f"{name}: line {bad.line}, column {bad.column}{_field_at(data, bad.line, bad.column)}: byte "

@@ -14,8 +14,10 @@ A product whose copy is not live waits with one of ``WAITING_REASONS``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from mip.amazon import apis
 from mip.listings.sku import sku_for
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ def mip_copies(
 
 def _from_report(conn: psycopg.Connection, key: RunKey, references: list[str], report_id: str) -> dict[str, CopyState]:
     wanted = {sku_for(r): r for r in references}
-    statuses = dict(
+    statuses: dict[str, str] = dict(
         conn.execute(
             "SELECT sku, coalesce(status, '') FROM mip.migration_listings WHERE channel_id = %(channel)s "
             "AND run_id = %(run)s AND sku = ANY(%(skus)s)",
@@ -92,9 +94,7 @@ def _from_report(conn: psycopg.Connection, key: RunKey, references: list[str], r
 def _from_amazon(
     gateway: SpApiGateway, references: list[str], channel: Channel, account: Account
 ) -> dict[str, CopyState]:
-    from sp_api.api import ListingsItems
-
-    client = gateway.client(ListingsItems, channel.country)
+    client = apis.listings_items(gateway, channel.country)
     marketplace_id = channel.marketplace.marketplace_id
     wanted = {sku_for(r): r for r in references}
     skus = sorted(wanted)
@@ -103,10 +103,11 @@ def _from_amazon(
         batch = skus[start : start + SEARCH_BATCH]
         response = gateway.call(
             "searchListingsItems",
-            lambda b=batch: client.search_listings_items(
+            partial(
+                client.search_listings_items,
                 sellerId=account.seller_id,
                 marketplaceIds=[marketplace_id],
-                identifiers=",".join(b),
+                identifiers=",".join(batch),
                 identifiersType="SKU",
                 includedData=["summaries"],
                 pageSize=SEARCH_BATCH,

@@ -21,13 +21,14 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mip.catalog.supplier_format import DEFAULT_LANGUAGE
 from mip.listings.sku import is_mip_sku
 from mip.migration import audit, stage
 from mip.migration import summary as summaries
 from mip.migration.catalog import read_catalog
 from mip.migration.match import match
+from mip.settings.base import DEFAULT_LANGUAGE
 from mip.store.bulk import copy_rows
+from mip.store.db import one
 
 if TYPE_CHECKING:
     import psycopg
@@ -129,11 +130,13 @@ def build_plan(
         )
     status = "refused" if refusal else "ready"
     rejected = int(
-        conn.execute(
-            "SELECT count(*) FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s "
-            "AND rejected",
-            ctx.key.params,
-        ).fetchone()[0]
+        one(
+            conn.execute(
+                "SELECT count(*) FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s "
+                "AND rejected",
+                ctx.key.params,
+            )
+        )[0]
     ) + int(source["rejected"] or 0)
     origin = {
         "source": source["source"],

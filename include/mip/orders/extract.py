@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import psycopg
 
-from mip.amazon import reports
+from mip.amazon import apis, reports
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
 from mip.orders import cost, intervals, normalise, stage
@@ -56,9 +57,7 @@ class RunKey:
 
 
 def _orders_client(gateway: SpApiGateway, country: str):
-    from sp_api.api import Orders
-
-    return gateway.client(Orders, country)
+    return apis.orders(gateway, country)
 
 
 @dataclass(frozen=True)
@@ -135,9 +134,8 @@ def _fetch_order_items(conn: psycopg.Connection, gateway: SpApiGateway, run: Run
     lines: list[dict] = []
     request: dict = {}
     while True:
-        response = gateway.call(
-            "getOrderItems", lambda r=request: client.get_order_items(order_id, **r), country=run.country
-        )
+        items_page = partial(client.get_order_items, order_id, **request)
+        response = gateway.call("getOrderItems", items_page, country=run.country)
         payload = response.payload or {}
         stage.save_page(conn, run, "items", seq, {"orderId": order_id, **request}, payload=payload)
         seq += 1

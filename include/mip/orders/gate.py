@@ -48,7 +48,7 @@ def order_frame(conn: psycopg.Connection, channel_id: str, run_id: str):
 
     with conn.cursor() as cur:
         cur.execute(FRAME_QUERY, {"channel": channel_id, "run": run_id})
-        columns = [d.name for d in cur.description]
+        columns = [d.name for d in cur.description or ()]
         frame = pd.DataFrame(cur.fetchall(), columns=columns)
     for column in ("order_total", "items_min_amount"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")

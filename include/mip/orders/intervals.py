@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from mip.orders.schedule import schedule_intervals, schedule_period
 from mip.orders.sellers import SellerPeriod
 from mip.orders.window import AMAZON_DELAY, Window
+from mip.schedule import schedule_intervals, schedule_period
+from mip.store.db import one
 
 # A 'started' row younger than this belongs to a run still going on: not a gap (yet).
 IN_PROGRESS = timedelta(hours=2)
@@ -69,7 +70,7 @@ def current(conn: psycopg.Connection, channel_id: str, run_id: str) -> dict | No
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip([d.name for d in cur.description], row, strict=True))
+        return dict(zip([d.name for d in cur.description or ()], row, strict=True))
 
 
 def update(conn: psycopg.Connection, channel_id: str, run_id: str, **values) -> None:
@@ -137,9 +138,9 @@ def _covered(merged: list[tuple[datetime, datetime]], start: datetime, end: date
 
 
 def first_recorded(conn: psycopg.Connection, channel_id: str) -> datetime | None:
-    return conn.execute(
-        "SELECT min(interval_start) FROM mip.order_intervals WHERE channel_id = %s", (channel_id,)
-    ).fetchone()[0]
+    return one(
+        conn.execute("SELECT min(interval_start) FROM mip.order_intervals WHERE channel_id = %s", (channel_id,))
+    )[0]
 
 
 def gaps(

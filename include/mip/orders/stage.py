@@ -15,6 +15,7 @@ import psycopg
 
 from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS, Item, Order
 from mip.store.bulk import bulk_upsert, copy_rows
+from mip.store.db import one
 
 if TYPE_CHECKING:
     from mip.orders.extract import RunKey
@@ -81,10 +82,12 @@ def save_page(
 
 
 def next_seq(conn: psycopg.Connection, channel_id: str, run_id: str, kind: str) -> int:
-    return conn.execute(
-        "SELECT coalesce(max(seq), 0) + 1 FROM mip.order_pages WHERE channel_id = %s AND run_id = %s AND kind = %s",
-        (channel_id, run_id, kind),
-    ).fetchone()[0]
+    return one(
+        conn.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM mip.order_pages WHERE channel_id = %s AND run_id = %s AND kind = %s",
+            (channel_id, run_id, kind),
+        )
+    )[0]
 
 
 def stage_orders(conn: psycopg.Connection, run: RunKey, source: str, orders: Iterable[Order]) -> int:
@@ -149,9 +152,11 @@ def mark_unchanged(conn: psycopg.Connection, channel_id: str, run_id: str) -> in
 
 
 def counts(conn: psycopg.Connection, channel_id: str, run_id: str) -> dict[str, int]:
-    seen, changed, rejected = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE changed), count(*) FILTER (WHERE changed AND rejected) "
-        "FROM mip.stage_orders WHERE channel_id = %s AND run_id = %s",
-        (channel_id, run_id),
-    ).fetchone()
+    seen, changed, rejected = one(
+        conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE changed), count(*) FILTER (WHERE changed AND rejected) "
+            "FROM mip.stage_orders WHERE channel_id = %s AND run_id = %s",
+            (channel_id, run_id),
+        )
+    )
     return {"orders_seen": seen, "orders_changed": changed, "rejected": rejected}

@@ -262,8 +262,8 @@ def run_gate(
         )
     needed = sorted(spec.columns() | {key_column})
     work = frame.loc[:, needed].reset_index(drop=True)
-    for derived in spec.derived:
-        work[derived.name] = CHECKS[derived.check](work[derived.column]).to_numpy()
+    for extra in spec.derived:
+        work[extra.name] = CHECKS[extra.check](work[extra.column]).to_numpy()
     work[ROW] = np.arange(len(work), dtype=np.int64)
 
     outcomes: list[ExpectationOutcome] = []

@@ -76,10 +76,10 @@ def copy_rows(
     with conn.cursor() as cur:
         if hasattr(rows, "to_csv"):
             with cur.copy(target + sql.SQL(" WITH (FORMAT csv, NULL {})").format(sql.Literal(NULL_MARK))) as copy:
-                copy.write(_frame_to_csv(rows, columns))  # type: ignore[arg-type]
+                copy.write(_frame_to_csv(rows, columns))
         else:
             with cur.copy(target) as copy:
-                for row in rows:  # type: ignore[union-attr]
+                for row in rows:
                     copy.write_row([_cell(v) for v in row])
         return cur.rowcount
 
@@ -129,7 +129,7 @@ def _merge_statement(
 ) -> sql.Composed:
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
 
-    order = [sql.SQL("{} DESC").format(sql.Identifier(newer_column))] if newer_column else []
+    order: list[sql.Composable] = [sql.SQL("{} DESC").format(sql.Identifier(newer_column))] if newer_column else []
     order.append(sql.SQL("_ord DESC"))
     key_cols = sql.SQL(", ").join(map(sql.Identifier, key))
     distinct = sql.SQL("SELECT DISTINCT ON ({k}) {c} FROM {s} ORDER BY {k}, {o}").format(
@@ -141,7 +141,7 @@ def _merge_statement(
         condition = sql.SQL("ROW({}) IS DISTINCT FROM ROW({})").format(stored, incoming)
         if newer_column:
             condition += sql.SQL(" AND EXCLUDED.{c} >= t.{c}").format(c=sql.Identifier(newer_column))
-        action = sql.SQL("DO UPDATE SET {} WHERE {}").format(
+        action: sql.Composable = sql.SQL("DO UPDATE SET {} WHERE {}").format(
             sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updates),
             condition,
         )

@@ -9,14 +9,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
+
+from mip.command_errors import UserError
 
 SCHEMA = "mip"
 
 
-class DatabaseNotConfigured(RuntimeError):
+class DatabaseNotConfigured(RuntimeError, UserError):
     pass
+
+
+def one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, or a row the caller knows exists)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row
 
 
 def database_url() -> str:

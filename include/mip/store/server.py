@@ -12,7 +12,7 @@ def base_url(url: str) -> str:
     return f"postgresql://{host_part}"
 
 
-def reachable(url: str, timeout: float = 2) -> bool:
+def reachable(url: str, timeout: int = 2) -> bool:
     try:
         with psycopg.connect(base_url(url) + "/postgres", connect_timeout=timeout):
             return True

@@ -1,23 +1,16 @@
-"""Product identifiers (GTIN family): check digits and the normalised 14-digit catalog key."""
+"""Product identifiers (GTIN family) as Amazon accepts them: lengths, check digits (python-stdnum)
+and the normalised 14-digit catalog key. Amazon takes EAN-8 and GTIN-14 too; MIP itself publishes
+UPC-A and EAN-13 only (``mip.gtin``)."""
 
 from __future__ import annotations
+
+from stdnum import ean, isbn
 
 LENGTHS = {"ean": (8, 13), "upc": (12,), "gtin": (8, 12, 13, 14), "jan": (8, 13), "isbn": (10, 13)}
 
 
-def gtin_check_digit_ok(digits: str) -> bool:
-    """GS1 mod-10 check digit (EAN-8/13, UPC-A, GTIN-14, ISBN-13)."""
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
 def isbn10_ok(value: str) -> bool:
-    if len(value) != 10 or not value[:9].isdigit() or not (value[9].isdigit() or value[9] in "Xx"):
-        return False
-    total = sum((10 - i) * int(d) for i, d in enumerate(value[:9]))
-    total += 10 if value[9] in "Xx" else int(value[9])
-    return total % 11 == 0
+    return len(value) == 10 and isbn.is_valid(value)
 
 
 def problem(id_type: str, value: str) -> str | None:
@@ -32,7 +25,7 @@ def problem(id_type: str, value: str) -> str | None:
     if len(value) not in LENGTHS[kind]:
         allowed = " or ".join(str(n) for n in LENGTHS[kind])
         return f"'{value}' has {len(value)} digits; a {kind.upper()} has {allowed}"
-    if not gtin_check_digit_ok(value):
+    if not ean.is_valid(value):
         return f"'{value}' has an invalid check digit for a {kind.upper()}"
     return None
 
@@ -40,7 +33,5 @@ def problem(id_type: str, value: str) -> str | None:
 def catalog_key(id_type: str, value: str) -> str:
     """The 14-digit key the catalog uses, so a UPC and its EAN-13 form are the same product."""
     if id_type.lower() == "isbn" and len(value) == 10:
-        body = "978" + value[:9]
-        total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
-        value = body + str((10 - total % 10) % 10)
+        value = isbn.to_isbn13(value)
     return value.zfill(14)

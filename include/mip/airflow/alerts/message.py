@@ -158,7 +158,7 @@ def build_alert(
     plan_id = getattr(message, "plan_id", None) or str(params.get("approve_plan_id") or "").strip() or None
     return Alert(
         kind=kind,
-        dag_id=getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "?"),
+        dag_id=str(getattr(dag, "dag_id", None) or getattr(ti, "dag_id", "?")),
         task_id=getattr(ti, "task_id", None),
         run_id=context.get("run_id"),
         channel=channel or _tagged(tags, "channel:"),

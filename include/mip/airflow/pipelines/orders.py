@@ -182,12 +182,12 @@ def extract(channel_id: str) -> dict[str, Any]:
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
+    import mip.orders.extract
     from mip.airflow.db import mip_db
     from mip.config import load_topology
-    from mip.orders import extract as amazon
     from mip.orders import intervals, stage
     from mip.orders.extract import RunKey
-    from mip.orders.schedule import schedule_period
+    from mip.schedule import schedule_period
     from mip.orders.sellers import seller_for_window, seller_periods
     from mip.orders.window import WindowError, resolve
 
@@ -226,7 +226,7 @@ def extract(channel_id: str) -> dict[str, Any]:
         + ("" if window.complete else f" (the window ends {window.end.isoformat()}: covered up to now - 2 min)")
     )
     with _gateway(channel, run) as gateway, mip_db() as conn:
-        summary = amazon.start(conn, gateway, run, window, path, channel.orders.report_minutes)
+        summary = mip.orders.extract.start(conn, gateway, run, window, path, channel.orders.report_minutes)
     print(f"extract: {summary}")
     return summary
 
@@ -239,14 +239,14 @@ def wait_report(channel_id: str):
     from airflow.sdk import PokeReturnValue
     from airflow.sdk.exceptions import AirflowFailException
 
-    from mip.orders import extract as amazon
+    import mip.orders.extract
 
     _, channel, run = _run(channel_id)
     interval = _interval(channel_id, run.run_id)
     if interval["method"] != "report":
         return PokeReturnValue(is_done=True)
     with _gateway(channel, run) as gateway:
-        report = amazon.report_status(gateway, run, interval["report_id"])
+        report = mip.orders.extract.report_status(gateway, run, interval["report_id"])
     status = report.get("processingStatus")
     print(f"report {interval['report_id']}: {status}")
     if status == "FATAL":
@@ -264,9 +264,9 @@ def download_report(channel_id: str) -> dict[str, Any]:
     """Download the done report and stage its orders with their lines (nothing to do when paging)."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    import mip.orders.extract
     from mip.airflow.db import mip_db
     from mip.config import load_topology
-    from mip.orders import extract as amazon
     from mip.orders import stage
     from mip.orders.normalise import ReportFormatError
 
@@ -278,12 +278,12 @@ def download_report(channel_id: str) -> dict[str, Any]:
     with mip_db() as conn:
         stage.clear_run(conn, channel_id, run.run_id, kinds=("report",))
     with _gateway(channel, run) as gateway, mip_db() as conn:
-        report = amazon.report_status(gateway, run, interval["report_id"])
+        report = mip.orders.extract.report_status(gateway, run, interval["report_id"])
         if report.get("processingStatus") == "CANCELLED":  # Amazon cancels a report that has no data
             print(f"report {interval['report_id']} CANCELLED: no order was updated in the window")
             return {"rows": 0, "orders": 0, "items": 0}
         try:
-            summary = amazon.load_report(conn, gateway, run, report)
+            summary = mip.orders.extract.load_report(conn, gateway, run, report)
         except ReportFormatError as exc:
             # A report document never changes: downloading it again gives the same damage, so no retry.
             # Nothing of it is staged; its text stays in mip.order_pages for inspection. A new report mends it.
@@ -302,12 +302,12 @@ def download_report(channel_id: str) -> dict[str, Any]:
 @task(task_id="items")
 def items(channel_id: str) -> dict[str, int]:
     """getOrderItems for the orders whose LastUpdateDate changed since the stored one (paging path)."""
+    import mip.orders.extract
     from mip.airflow.db import mip_db
-    from mip.orders import extract as amazon
 
     _, channel, run = _run(channel_id)
     with _gateway(channel, run) as gateway, mip_db() as conn:
-        fetched, staged = amazon.fetch_items(conn, gateway, run)
+        fetched, staged = mip.orders.extract.fetch_items(conn, gateway, run)
     print(f"getOrderItems for {fetched:,} changed orders: {staged:,} lines")
     return {"orders": fetched, "items": staged}
 
@@ -394,7 +394,7 @@ def record_interval(channel_id: str, loaded: dict[str, int]) -> dict[str, Any]:
 
 def build(topology: Topology, channel: Channel) -> DAG:
     from mip.airflow.timetables import PeriodEndTimetable
-    from mip.orders.schedule import schedule_period
+    from mip.schedule import schedule_period
 
     account = topology.account_of(channel)
     pool = sp_api_pool(account.id)

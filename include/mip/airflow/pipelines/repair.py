@@ -33,7 +33,7 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
-from mip.airflow.common import DEFAULT_ARGS, START_DATE
+from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
 from mip.airflow.docs import pipeline_doc
 from mip.config import Account, Topology
 
@@ -69,15 +69,15 @@ def _listed(gaps: list[Any]) -> str:
 def _authorization_problem(account: Account, seller_id: str, country: str) -> str | None:
     """Why the stored authorization of a previous seller cannot read its hours (None: it works)."""
     from airflow.sdk.exceptions import AirflowFailException
-    from sp_api.api import Sellers
 
     from mip.airflow.hooks.sp_api import seller_gateway
+    from mip.amazon import apis
 
     try:
         with seller_gateway(account, seller_id) as gateway:
             gateway.call(
                 "getMarketplaceParticipations",
-                lambda: gateway.client(Sellers, country).get_marketplace_participation(),
+                lambda: apis.sellers(gateway, country).get_marketplace_participation(),
                 country=country,
             )
     except AirflowFailException as exc:
@@ -187,7 +187,7 @@ def build(topology: Topology, account: Account) -> DAG:
         doc_md=f"### Repair after a credential reset — account `{account.id}` (channels {', '.join(channels)})\n\n"
         + pipeline_doc("repair"),
     ) as dag:
-        triggers = find_gaps(account.id)
+        triggers = find_gaps.override(pool=sp_api_pool(account.id))(account.id)
         rerun = TriggerDagRunOperator.partial(
             task_id="rerun",
             reset_dag_run=True,

@@ -6,6 +6,8 @@ from sqlalchemy import create_engine, text
 from mip.store.db import SCHEMA
 
 url = context.config.get_main_option("sqlalchemy.url")
+if not url:
+    raise RuntimeError("the Alembic configuration has no sqlalchemy.url (run migrations through `mip db upgrade`)")
 engine = create_engine(url)
 with engine.connect() as connection:
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))

@@ -105,13 +105,14 @@ def upgrade() -> None:
         "UPDATE mip.stage_order_items t SET account_id = o.account_id, seller_id = o.seller_id FROM mip.stage_orders o "
         "WHERE (o.channel_id, o.run_id, o.amazon_order_id) = (t.channel_id, t.run_id, t.amazon_order_id)"
     )
-    unknown = bind.execute(
-        sa.text(
-            " UNION ".join(f"SELECT DISTINCT channel_id FROM mip.{t} WHERE seller_id IS NULL" for t in TABLES)
-            + " ORDER BY 1"
-        )
-    ).scalars()
-    unknown = list(unknown)
+    unknown = list(
+        bind.execute(
+            sa.text(
+                " UNION ".join(f"SELECT DISTINCT channel_id FROM mip.{t} WHERE seller_id IS NULL" for t in TABLES)
+                + " ORDER BY 1"
+            )
+        ).scalars()
+    )
     if unknown:
         raise RuntimeError(
             f"order rows of channel(s) {', '.join(unknown)} cannot be given a Seller ID: the channel is neither in "

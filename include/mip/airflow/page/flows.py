@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from mip.airflow.marketplaces import auth, resolve
-from mip.airflow.marketplaces import state as states
+from mip.airflow.page import auth, resolve
+from mip.airflow.page import state as states
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def require_edit(user: Any, conn_id: str) -> None:
 # --- starting a consent -----------------------------------------------------------------------------------------
 def target(form: dict[str, str]) -> tuple[Any, Any, str, str, str]:
     """(account, channel or None, expected Seller ID, country, purpose) of a connect form; PageError otherwise."""
-    from mip.airflow.marketplaces import connections
+    from mip.airflow.page import connections
 
     topology, text, file = load()
     action = form.get("action", "")
@@ -140,8 +140,8 @@ def target(form: dict[str, str]) -> tuple[Any, Any, str, str, str]:
 
 def start_consent(user: Any, form: dict[str, str], callback_url: str) -> str:
     from mip.airflow.db import mip_db
-    from mip.airflow.marketplaces import connections
-    from mip.airflow.marketplaces.authorize import application_id, consent_url
+    from mip.airflow.page import connections
+    from mip.airflow.page.authorize import application_id, consent_url
     from mip.amazon.endpoints import EndpointRefused
 
     account, channel, seller_id, country, purpose = target(form)
@@ -181,7 +181,7 @@ def start_consent(user: Any, form: dict[str, str], callback_url: str) -> str:
 
 
 def save_app_credentials(user: Any, account_id: str, form: dict[str, str]) -> Notice:
-    from mip.airflow.marketplaces import connections
+    from mip.airflow.page import connections
 
     topology, _, _ = load()
     try:
@@ -219,7 +219,7 @@ def save_app_credentials(user: Any, account_id: str, form: dict[str, str]) -> No
         )
     except connections.NotWritable as exc:
         raise PageError(Notice("error", "Connection not writable", str(exc))) from None
-    from mip.airflow.marketplaces.authorize import application_id
+    from mip.airflow.page.authorize import application_id
 
     details = (
         []
@@ -271,7 +271,7 @@ def _checked_endpoint(given: str, account: Any, current: Any) -> str:
 def finish_consent(user: Any, params: dict[str, str]) -> str:
     """Consume the state, complete the authorization, record the outcome; returns the nonce."""
     from mip.airflow.db import mip_db
-    from mip.airflow.marketplaces.authorize import Outcome, complete
+    from mip.airflow.page.authorize import Outcome, complete
 
     missing = [name for name in ("state", "spapi_oauth_code", "selling_partner_id") if not params.get(name)]
     if "state" in missing:

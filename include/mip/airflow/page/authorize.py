@@ -11,17 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
-from mip.airflow.marketplaces import connections
-from mip.airflow.marketplaces.state import Authorization
+from mip.airflow.page import connections
+from mip.airflow.page.state import Authorization
 from mip.amazon.health import WARN_AFTER_DAYS
 from mip.config import Topology
 from mip.marketplaces import LWA_HOST, MARKETPLACES
 
 SOURCE = "marketplaces-page"
 # A web request waits for these calls: a few quick retries, not the pipelines' 15 minutes.
-CALLBACK_RETRIES = {"max_attempts": 3, "base_delay": 0.5, "max_delay": 4.0, "max_elapsed": 30.0, "timeout": 20.0}
+CALLBACK_RETRIES: dict[str, Any] = {
+    "max_attempts": 3,
+    "base_delay": 0.5,
+    "max_delay": 4.0,
+    "max_elapsed": 30.0,
+    "timeout": 20.0,
+}
 
 
 def application_id(info: connections.ConnectionInfo) -> str | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
@@ -56,7 +56,7 @@ def can_view(user: Any) -> bool:
     return get_auth_manager().is_authorized_view(access_view=AccessView.PLUGINS, user=user)
 
 
-def can_edit_connection(user: Any, conn_id: str, method: str = "PUT") -> bool:
+def can_edit_connection(user: Any, conn_id: str, method: Literal["GET", "POST", "PUT", "DELETE"] = "PUT") -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import ConnectionDetails
 

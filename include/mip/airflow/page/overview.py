@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from mip.airflow.marketplaces import connections
+from mip.airflow.page import connections
 from mip.amazon.health import WARN_AFTER_DAYS, authorization_age_advice
 from mip.config import Account, Channel, Topology
 from mip.store import registry
@@ -120,7 +120,7 @@ def channel_views(topology: Topology, mip_conn: psycopg.Connection) -> list[Chan
     for channel in topology.channels:
         known = registered.get(channel.id)
         changed = known is not None and (known.role, known.linked_main) != (channel.role, channel.linked_main)
-        conflict = registry.conflict_message(channel, known) if changed else None
+        conflict = registry.conflict_message(channel, known) if changed and known is not None else None
         views.append(ChannelView(channel, topology.account_of(channel), known, conflict))
     attach_activity(views, mip_conn)
     return views

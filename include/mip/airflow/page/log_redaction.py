@@ -23,7 +23,7 @@ _START = r"(?:^|(?<=[?&=\s\"'])|(?<=%3F)|(?<=%3f)|(?<=%26)|(?<=%253F)|(?<=%253f)
 _KEY = r"(?:spapi_oauth_code|state)(?:=|%(?:25)*3[Dd])"
 _VALUE = r"(?:[^&\s\"'%]|%(?!(?:25)*26)[0-9A-Fa-f]{2})+"
 PATTERN = re.compile(f"({_START}{_KEY}){_VALUE}")
-# a state MIP issued (mip.airflow.marketplaces.state), wherever it shows, e.g. in JSON
+# a state MIP issued (mip.airflow.page.state), wherever it shows, e.g. in JSON
 STATE = re.compile(r"\bv1\.[A-Za-z0-9_-]{32}\.\d+\.[A-Za-z0-9_-]{43}")
 
 

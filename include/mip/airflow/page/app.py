@@ -16,9 +16,9 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from mip.airflow.marketplaces import auth, flows, templates
-from mip.airflow.marketplaces.flows import Notice, PageError
-from mip.airflow.marketplaces.plugin import MOUNT
+from mip.airflow.page import auth, flows, templates
+from mip.airflow.page.flows import Notice, PageError
+from mip.airflow.page.plugin import MOUNT
 
 REGIONS = {"eu": "Europe, Middle East, India (eu)", "na": "North and South America (na)", "fe": "Far East (fe)"}
 ICON = (
@@ -87,8 +87,8 @@ async def _form(request: Request, user: Any) -> dict[str, str]:
 # --- rendering --------------------------------------------------------------------------------------------------
 def _gather(user: Any):
     from mip.airflow.db import mip_db
-    from mip.airflow.marketplaces import overview
-    from mip.airflow.marketplaces.authorize import application_id
+    from mip.airflow.page import overview
+    from mip.airflow.page.authorize import application_id
 
     topology, _, file = flows.load()
     with mip_db() as conn:
@@ -247,7 +247,7 @@ async def callback(request: Request) -> Response:
 
 
 def create_app() -> FastAPI:
-    from mip.airflow.marketplaces import log_redaction
+    from mip.airflow.page import log_redaction
 
     log_redaction.install()  # the callback's code and state must not reach the api-server's (access) log
     app = FastAPI(title="MIP Marketplaces", docs_url=None, redoc_url=None, openapi_url=None)

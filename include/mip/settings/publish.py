@@ -2,7 +2,7 @@
 
 Only main channels publish; a main channel without ``publish:`` is not published to (the
 ``mip_publish__<channel>`` run skips its steps and says so). See ``mip.listings.selection``,
-``mip.pricing`` and ``mip.listings.product_types`` for the meaning of each part.
+``mip.listings.pricing`` and ``mip.listings.product_types`` for the meaning of each part.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from pydantic import Field, field_validator
 
-from mip.listings.product_types import DEFAULT_PRODUCT_TYPES, GENERIC_PRODUCT_TYPE, ProductTypeRule, check_product_type
-from mip.listings.rules import SettingsModel, violation
-from mip.listings.selection import SelectionSettings
-from mip.pricing import PricingSettings
+from mip.settings.base import SettingsModel, violation
+from mip.settings.pricing import PricingSettings
+from mip.settings.product_types import DEFAULT_PRODUCT_TYPES, GENERIC_PRODUCT_TYPE, ProductTypeRule, check_product_type
+from mip.settings.selection import SelectionSettings
 
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2}$")
 

@@ -21,14 +21,14 @@ class LazyApp:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if self._app is None:
-            from mip.airflow.marketplaces.app import create_app
+            from mip.airflow.page.app import create_app
 
             self._app = create_app()
         await self._app(scope, receive, send)
 
 
 def fastapi_apps() -> list[dict[str, Any]]:
-    from mip.airflow.marketplaces import log_redaction
+    from mip.airflow.page import log_redaction
 
     # Now, not with the app: an api-server process may log a login redirect carrying a consent callback's
     # URL before any request reaches the app (log_redaction explains).
