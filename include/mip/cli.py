@@ -109,7 +109,8 @@ def _credentials_reset(args: argparse.Namespace) -> int:
 def _notifications_subscribe(args: argparse.Namespace) -> int:
     # The account's SP-API connection lives in Airflow's metadata database: the Airflow glue reads it.
     from mip.airflow.hooks.sp_api import account_gateway
-    from mip.orders.queue import QueueRefused, configured_queue
+    from mip.airflow.sandbox_rule import configured_queue
+    from mip.orders.queue import QueueRefused
     from mip.orders.subscribe import subscribe
     from mip.store.db import connect
 

@@ -53,6 +53,20 @@ def sellers(gateway: SpApiGateway, country: str) -> Any:
     return gateway.client(Sellers, country)
 
 
+def tokens(gateway: SpApiGateway, country: str) -> Any:
+    """Tokens API 2021-03-01 (createRestrictedDataToken)."""
+    from sp_api.api import Tokens
+
+    return gateway.client(Tokens, country)
+
+
+def notifications(gateway: SpApiGateway, country: str) -> Any:
+    """Notifications API v1 (destinations, subscriptions)."""
+    from sp_api.api import Notifications
+
+    return gateway.client(Notifications, country)
+
+
 @dataclass(frozen=True)
 class _NotFound:
     """getListingsItem answered 404; its headers still feed the rate budget (x-amzn-RateLimit-Limit)."""

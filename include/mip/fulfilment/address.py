@@ -19,10 +19,10 @@ def address_path(order_id: str) -> str:
 
 def fetch_addresses(gateway: Any, country: str, order_ids: list[str]) -> dict[str, dict[str, Any] | None]:
     """order id -> Amazon's ShippingAddress, or None when Amazon gives none (the order is no longer shippable)."""
-    from sp_api.api import Orders, Tokens
+    from mip.amazon import apis
 
-    tokens = gateway.client(Tokens, country)
-    orders = gateway.client(Orders, country)
+    tokens = apis.tokens(gateway, country)
+    orders = apis.orders(gateway, country)
     found: dict[str, dict[str, Any] | None] = {}
     for start in range(0, len(order_ids), RDT_BATCH):
         chunk = order_ids[start : start + RDT_BATCH]

@@ -42,10 +42,10 @@ def package(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def confirm(key: RunKey, conn: Any, gateway: Any, *, limit: int | None = None) -> dict[str, int]:
-    from sp_api.api import Orders
+    from mip.amazon import apis
 
     country = key.channel.marketplace.country
-    orders = gateway.client(Orders, country)
+    orders = apis.orders(gateway, country)
     summary = {"confirmed": 0, "already_shipped": 0, "refused": 0}
     for row in outbox.rows(conn, key.channel_id, ("tracked",), limit=limit):
         body = {"marketplaceId": row["marketplace_id"], "packageDetail": package(row)}

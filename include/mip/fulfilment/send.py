@@ -60,10 +60,10 @@ def _adopt_sending(key: RunKey, conn: Any, supplier: SupplierClient, summary: Co
 
 
 def _cancelled(key: RunKey, conn: Any, gateway: Any, row: dict[str, Any]) -> bool:
-    from sp_api.api import Orders
+    from mip.amazon import apis
 
     country = key.channel.marketplace.country
-    orders = gateway.client(Orders, country)
+    orders = apis.orders(gateway, country)
     payload = gateway.call("getOrder", lambda: orders.get_order(row["amazon_order_id"]), country=country).payload
     status = payload.get("OrderStatus")
     conn.execute(

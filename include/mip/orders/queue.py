@@ -70,12 +70,3 @@ def check_queue_url(url: str, *, allow_sandbox: bool, sandbox_hosts: Collection[
         "(https://sqs.<region>.amazonaws.com/<account>/<queue>)"
         + (" or to a sandbox queue on a loopback address" if allow_sandbox else "")
     )
-
-
-def configured_queue(url: str) -> Queue:
-    """``check_queue_url`` under the deployment's ``[mip]`` settings (the SP-API endpoint's sandbox rule)."""
-    from airflow.configuration import conf
-
-    allow = conf.getboolean("mip", "allow_sandbox_endpoint", fallback=False)
-    hosts = [h.strip() for h in conf.get("mip", "sandbox_endpoint_hosts", fallback="").split(",") if h.strip()]
-    return check_queue_url(url, allow_sandbox=allow, sandbox_hosts=hosts)

@@ -54,9 +54,9 @@ def _subscription(gateway: SpApiGateway, client: Any, destination_id: str) -> di
 
 def subscribe(conn: psycopg.Connection, gateway: SpApiGateway, account_id: str, country: str, queue: Queue) -> dict:
     """Destination + ORDER_CHANGE subscription for the gateway's seller; returns what was recorded."""
-    from sp_api.api import Notifications
+    from mip.amazon import apis
 
-    client = gateway.client(Notifications, country)
+    client = apis.notifications(gateway, country)
     destination = _destination(gateway, client, account_id, queue)
     subscription = _subscription(gateway, client, destination["destinationId"])
     seller_id = gateway.credentials.seller_id

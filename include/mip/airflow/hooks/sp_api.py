@@ -45,13 +45,11 @@ def allowed_endpoint(endpoint: str | None, region: str) -> str | None:
     (``AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT``; on in ``make up`` and the tests) for loopback URLs, plus the
     host names of ``[mip] sandbox_endpoint_hosts`` (comma-separated, e.g. ``sandbox`` in docker compose).
     """
-    from airflow.configuration import conf
-
+    from mip.airflow.sandbox_rule import sandbox_rule
     from mip.amazon.endpoints import check_endpoint
 
-    hosts = [h.strip() for h in conf.get("mip", "sandbox_endpoint_hosts", fallback="").split(",") if h.strip()]
-    allow = conf.getboolean("mip", "allow_sandbox_endpoint", fallback=False)
-    return check_endpoint(endpoint, region, allow_sandbox=allow, sandbox_hosts=hosts)
+    allow, hosts = sandbox_rule()
+    return check_endpoint(endpoint, region, allow_sandbox=allow, sandbox_hosts=list(hosts))
 
 
 def credentials_from_extra(account_id: str, extra: dict[str, Any]) -> AccountCredentials:

@@ -27,14 +27,10 @@ def supplier_conn_id() -> str:
 
 def base_url_allowed(url: str | None) -> str:
     """The base URL if the API key may be sent there; ``SupplierUrlRefused`` otherwise."""
-    from airflow.configuration import conf
-
+    from mip.airflow.sandbox_rule import sandbox_rule
     from mip.fulfilment.supplier import check_base_url
 
-    hosts = tuple(
-        h.strip().lower() for h in conf.get("mip", "sandbox_endpoint_hosts", fallback="").split(",") if h.strip()
-    )
-    allow = conf.getboolean("mip", "allow_sandbox_endpoint", fallback=False)
+    allow, hosts = sandbox_rule()
     return check_base_url(url, allow_sandbox=allow, sandbox_hosts=hosts)
 
 

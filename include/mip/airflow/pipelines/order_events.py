@@ -35,7 +35,7 @@ def queue_asset(account: Account) -> Asset | None:
     from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
     from airflow.sdk import AssetWatcher
 
-    from mip.orders.queue import configured_queue
+    from mip.airflow.sandbox_rule import configured_queue
 
     queue = configured_queue(account.order_events.queue_url)  # QueueRefused: the DAG does not load, with why
     trigger = MessageQueueTrigger(

@@ -187,9 +187,9 @@ def extract(channel_id: str) -> dict[str, Any]:
     from mip.config import load_topology
     from mip.orders import intervals, stage
     from mip.orders.extract import RunKey
-    from mip.schedule import schedule_period
     from mip.orders.sellers import seller_for_window, seller_periods
     from mip.orders.window import WindowError, resolve
+    from mip.schedule import schedule_period
 
     context = get_current_context()
     topology = load_topology()
