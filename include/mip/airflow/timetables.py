@@ -30,7 +30,7 @@ class PeriodEndRunInfo(DagRunInfo):
     __slots__ = ()
 
     @property
-    def logical_date(self):  # type: ignore[override]
+    def logical_date(self):
         return self.data_interval.end if self.data_interval else None
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -152,10 +153,10 @@ class SupplierClient:
         found: dict[str, dict[str, str]] = {}
         for start in range(0, len(order_ids), 100):
             chunk = order_ids[start : start + 100]
-            answers = self._call("get_tracking_orders", lambda c=chunk: self._client.get_tracking_orders(c))
+            answers = self._call("get_tracking_orders", partial(self._client.get_tracking_orders, chunk))
             for order_id, answer in zip(chunk, answers, strict=True):
                 if answer and answer.get("trackings"):
-                    tracking = answer["trackings"][0]
+                    tracking: dict[str, Any] = dict(answer["trackings"][0])
                     found[order_id] = {
                         "carrier": tracking["carrier"]["name"],
                         "tracking_number": tracking["trackingNumber"],
@@ -169,7 +170,8 @@ def _refusal(exc: Any) -> Refused:
 
     text = getattr(exc, "text", "") or type(exc).__name__
     if isinstance(exc, bb.BBOrderAlreadyExistsError):
-        return Refused("duplicate", "", str((exc.bb_data or {}).get("orderId")))
+        data = exc.bb_data if isinstance(exc.bb_data, dict) else {}
+        return Refused("duplicate", "", str(data.get("orderId")))
     if isinstance(exc, bb.BBMoneyBoxTooLowError):
         return Refused("balance", FIX_BALANCE, text)
     if isinstance(exc, bb.BBStockError):

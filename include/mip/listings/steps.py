@@ -179,7 +179,7 @@ def submit(
         conn,
         batch_key=f"{run.run_id}#{batch['index']}",
         channel_id=run.channel_id,
-        dag_id=run.dag_id,
+        dag_id=run.dag_id or "",
         run_id=run.run_id,
         account_id=account.id,
         seller_id=account.seller_id,

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -108,7 +109,7 @@ def _read_orders(gateway: SpApiGateway, run: extract.RunKey, order_ids: list[str
             chunk = order_ids[start : start + IDS_PER_GET_ORDERS]
             response = gateway.call(
                 "getOrders",
-                lambda c=chunk: client.get_orders(MarketplaceIds=[run.marketplace_id], AmazonOrderIds=c),
+                partial(client.get_orders, MarketplaceIds=[run.marketplace_id], AmazonOrderIds=chunk),
                 country=run.country,
             )
             found.extend((response.payload or {}).get("Orders", []))
@@ -116,7 +117,7 @@ def _read_orders(gateway: SpApiGateway, run: extract.RunKey, order_ids: list[str
     orders = []
     for order_id in order_ids:
         try:
-            response = gateway.call("getOrder", lambda o=order_id: client.get_order(o), country=run.country)
+            response = gateway.call("getOrder", partial(client.get_order, order_id), country=run.country)
         except AmazonRequestRejected as exc:  # a 404 (an order Amazon does not show) is the message's outcome
             if exc.status == 404:
                 continue
@@ -190,17 +191,19 @@ def import_events(
             wanted.setdefault(message.channel.id, []).append(message)
     for _channel_id, found in sorted(wanted.items()):
         channel = found[0].channel
-        order_ids = sorted({m.amazon_order_id for m in found})
+        assert channel is not None  # only messages sorted to a channel are in ``wanted``
+        order_ids = sorted({m.amazon_order_id for m in found if m.amazon_order_id})
         newest = max((m.changed_at for m in found if m.changed_at), default=None)
         settled = newest is not None and newest < datetime.now(UTC) - AMAZON_DELAY
         outcomes = _import_channel(conn, gateway, key, channel, order_ids, settled)
         for message in found:
-            message.outcome = outcomes[message.amazon_order_id]
+            message.outcome = outcomes[message.amazon_order_id or ""]
         conn.commit()
     _record(conn, key, parsed)
     counts: dict[str, int] = {}
     for message in parsed:
-        counts[message.outcome] = counts.get(message.outcome, 0) + 1
+        outcome = message.outcome or "unknown"
+        counts[outcome] = counts.get(outcome, 0) + 1
     log.info("order events of %s: %s", key.account_id, counts)
     return counts
 
@@ -216,13 +219,14 @@ def reconcile(conn: psycopg.Connection, channel_id: str, run_id: str) -> int | N
     ).fetchone()
     if row is None or row[2] is None:
         return None
-    missed = conn.execute(
+    found = conn.execute(
         "SELECT count(*) FROM mip.stage_orders s WHERE s.channel_id = %s AND s.run_id = %s "
         "AND s.last_update_date >= %s AND NOT EXISTS (SELECT 1 FROM mip.order_events e "
         "WHERE e.seller_id = s.seller_id AND e.amazon_order_id = s.amazon_order_id AND e.outcome = ANY(%s) "
         "AND e.last_update_date >= s.last_update_date)",
         (channel_id, run_id, row[2], list(HANDLED)),
-    ).fetchone()[0]
+    ).fetchone()
+    missed = int(found[0]) if found else 0
     conn.execute(
         "UPDATE mip.order_intervals SET missed_by_events = %s WHERE channel_id = %s AND run_id = %s",
         (missed, channel_id, run_id),
