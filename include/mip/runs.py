@@ -32,6 +32,14 @@ class RunKey:
         return self.channel.account
 
     @property
+    def country(self) -> str:
+        return self.channel.country
+
+    @property
+    def marketplace_id(self) -> str:
+        return self.channel.marketplace.marketplace_id
+
+    @property
     def params(self) -> dict[str, str]:
         """The key as SQL parameters (``%(channel)s``, ``%(run)s``)."""
         return {"channel": self.channel.id, "run": self.run_id}

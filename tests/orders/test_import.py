@@ -103,7 +103,8 @@ def test_report_path_gives_the_paging_path_rows(orders_sandbox, clean_orders, ga
     assert reported.orders_changed == 0, "the report saw the versions the API path had loaded"
 
     # the stored pages are enough to rebuild both runs' stage rows without calling Amazon
-    from mip.orders.extract import RunKey, replay
+    from mip.orders.extract import replay
+    from mip.runs import RunKey
 
     before = {
         run_id: (rows("mip.stage_orders", COMPARED_ORDER, run_id), rows("mip.stage_order_items", COMPARED_ITEM, run_id))
@@ -111,7 +112,7 @@ def test_report_path_gives_the_paging_path_rows(orders_sandbox, clean_orders, ga
     }
     calls = gateway.calls
     for run_id in before:
-        replay(db, RunKey(channel, run_id, gateway.credentials.seller_id))
+        replay(db, RunKey(channel, run_id, seller_id=gateway.credentials.seller_id))
     assert gateway.calls == calls
     assert {
         run_id: (rows("mip.stage_orders", COMPARED_ORDER, run_id), rows("mip.stage_order_items", COMPARED_ITEM, run_id))

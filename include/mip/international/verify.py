@@ -16,6 +16,7 @@ from mip.international import store
 from mip.international.compare import Comparison, compare
 from mip.international.report import TargetListings, parse
 from mip.international.summary import DIAGNOSIS, Scope, SellerCheck, summary_text
+from mip.runs import RunKey
 
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 # searchListingsItems takes up to 20 identifiers: one call checks a sample of the missing offers
@@ -39,7 +40,7 @@ def fetch_listings(gateway: SpApiGateway, channel: Channel, report_id: str) -> T
 
 
 def compare_run(
-    conn: psycopg.Connection, key: store.RunKey, channel: Channel, main: Channel, target: TargetListings, now: datetime
+    conn: psycopg.Connection, key: RunKey, channel: Channel, main: Channel, target: TargetListings, now: datetime
 ) -> tuple[Comparison, str]:
     """Compare the main channel's accepted offers with ``target``; record per SKU and the run's summary."""
     run = store.run_of(conn, key.channel_id, key.run_id)
@@ -75,7 +76,7 @@ def listed_skus(gateway: SpApiGateway, channel: Channel, seller_id: str, skus: l
 
 
 def check_main_seller(
-    conn: psycopg.Connection, main_gateway: SpApiGateway, key: store.RunKey, channel: Channel, main: Channel
+    conn: psycopg.Connection, main_gateway: SpApiGateway, key: RunKey, channel: Channel, main: Channel
 ) -> tuple[int, int, str]:
     """Look up a sample of the run's missing offers in the channel's marketplace under the main channel's Seller
     ID; records and returns (checked, found there, the summary's diagnosis line)."""

@@ -27,6 +27,7 @@ from mip.migration import audit, stage
 from mip.migration import summary as summaries
 from mip.migration.catalog import read_catalog
 from mip.migration.match import match
+from mip.runs import RunKey
 from mip.store.bulk import copy_rows
 
 if TYPE_CHECKING:
@@ -70,8 +71,8 @@ class PlanContext:
     catalog_language: str = DEFAULT_LANGUAGE
 
     @property
-    def key(self) -> stage.RunKey:
-        return stage.RunKey(self.channel.id, self.run_id, self.dag_id)
+    def key(self) -> RunKey:
+        return RunKey(self.channel, self.run_id, self.dag_id)
 
 
 @dataclass(frozen=True)

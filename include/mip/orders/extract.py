@@ -16,9 +16,9 @@ import psycopg
 
 from mip.amazon import reports
 from mip.amazon.gateway import SpApiGateway
-from mip.config import Channel
 from mip.orders import cost, intervals, normalise, stage
 from mip.orders.window import Window
+from mip.runs import RunKey
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100
@@ -28,31 +28,6 @@ ITEMS_COMMIT_EVERY = 50
 def amazon_time(value: datetime) -> str:
     """ISO 8601 UTC with seconds, as Amazon prints and accepts dates."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class RunKey:
-    """One run of a channel and the Seller ID it reads with (every row it writes records that seller)."""
-
-    channel: Channel
-    run_id: str
-    seller_id: str
-
-    @property
-    def channel_id(self) -> str:
-        return self.channel.id
-
-    @property
-    def account_id(self) -> str:
-        return self.channel.account
-
-    @property
-    def country(self) -> str:
-        return self.channel.country
-
-    @property
-    def marketplace_id(self) -> str:
-        return self.channel.marketplace.marketplace_id
 
 
 def _orders_client(gateway: SpApiGateway, country: str):

@@ -17,7 +17,7 @@ from mip.orders.model import ITEM_COLUMNS, ORDER_COLUMNS, Item, Order
 from mip.store.bulk import bulk_upsert, copy_rows
 
 if TYPE_CHECKING:
-    from mip.orders.extract import RunKey
+    from mip.runs import RunKey
 
 # Raw pages and stage rows older than this are deleted when a run of the channel starts.
 RETENTION_DAYS = 30
