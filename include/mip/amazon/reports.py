@@ -120,12 +120,15 @@ class ReportJob:
 
     def read(self, gateway: SpApiGateway, report_id: str) -> str:
         """The text of a finished report: its document when DONE, ``""`` when CANCELLED (no data)."""
-        state = self.poll(gateway, report_id)
+        return self.text(gateway, self.poll(gateway, report_id))
+
+    def text(self, gateway: SpApiGateway, state: ReportState) -> str:
+        """The text of the report ``state`` says is finished (``""`` for CANCELLED)."""
         if state.empty:
-            log.info("%s %s CANCELLED: Amazon had no data for it, read as empty", self.what, report_id)
+            log.info("%s %s CANCELLED: Amazon had no data for it, read as empty", self.what, state.report_id)
             return ""
         if not state.done or state.document_id is None:
-            raise ReportFatal(f"{self.what} {report_id} is {state.status}, not done")
+            raise ReportFatal(f"{self.what} {state.report_id} is {state.status}, not done")
         text = download_report(gateway, self.country, state.document_id)
         return text.decode("utf-8") if isinstance(text, bytes) else text
 
