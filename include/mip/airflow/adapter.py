@@ -6,8 +6,8 @@ when it raises) and, when asked, the account's SP-API gateway. Failure semantics
 pipeline:
 
 - a missing or incomplete ``amazon_sp_api`` connection fails at once (no retries), the fix in the message;
-- a permanent Amazon error (revoked token, wrong Seller ID, ...) fails at once; throttling and 5xx are retried
-  by the gateway, then by the task's retries;
+- a permanent Amazon error (revoked token, wrong Seller ID, a FATAL report, ...) fails at once, whether a gateway
+  call or the step raised it; throttling and 5xx are retried by the gateway, then by the task's retries;
 - ``StepFailed`` fails at once with its fix (alerted); ``StepSkipped`` skips the task with its reason in the
   task's XCom ``skipped_because``.
 """
@@ -91,6 +91,7 @@ def run_step(
     gateway: bool = False,
     seller_id: str | None = None,
     seller: SellerChoice | None = None,
+    account_id: str | None = None,
     on_failure: Callable[[RunKey, Any, BaseException], None] | None = None,
     **params: Any,
 ) -> T:
@@ -98,20 +99,23 @@ def run_step(
 
     ``seller(key, conn, current_seller_id, **params) -> (seller_id, advice)`` picks the Seller ID the gateway
     reads with (orders: the one that owned the run's window); ``key.seller_id`` is then that seller.
+    ``account_id``: the gateway of that account instead of the channel's (international: the main channel's).
     ``on_failure(key, conn, error)`` records any failure in the pipeline's own run record (committed on a fresh
     connection, the step's own work rolled back) before the task fails.
     """
     from mip.airflow.common import skip
     from mip.airflow.db import mip_db
+    from mip.airflow.errors import amazon_errors
     from mip.config import load_topology
 
     key = current_key(channel_id, seller_id)
     skipped: StepSkipped | None = None
     try:
-        with failures_as_airflow(), mip_db() as conn:
+        with failures_as_airflow(), amazon_errors(), mip_db() as conn:
             try:
                 if gateway:
-                    account = load_topology().account_of(key.channel)
+                    topology = load_topology()
+                    account = topology.account(account_id) if account_id else topology.account_of(key.channel)
                     choose = None if seller is None else (lambda current: seller(key, conn, current, **params))
                     with account_gateway(account, seller_id, choose=choose) as amazon:
                         key = key.for_seller(amazon.credentials.seller_id)

@@ -11,6 +11,7 @@ import psycopg
 
 from mip.amazon.errors import MarketplaceNotParticipating
 from mip.amazon.gateway import SpApiGateway
+from mip.amazon.reports import ReportJob
 from mip.config import Channel
 from mip.international import store
 from mip.international.compare import Comparison, compare
@@ -23,20 +24,24 @@ REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 SELLER_CHECK_SAMPLE = 20
 
 
+def listings_job(channel: Channel) -> ReportJob:
+    """The merchant listings report of the channel's marketplace (``mip.amazon.reports``: CANCELLED, Amazon's
+    "no data", reads as an empty report; FATAL fails with the fix)."""
+    return ReportJob("listings report", REPORT_TYPE, channel.country, (channel.marketplace.marketplace_id,))
+
+
 def request_report(gateway: SpApiGateway, channel: Channel) -> str:
     """Ask for the listings report of the channel's marketplace (with the gateway of the channel's account)."""
-    from mip.amazon.reports import create_report
-
-    return create_report(gateway, channel.country, REPORT_TYPE, [channel.marketplace.marketplace_id])
+    return listings_job(channel).request(gateway)
 
 
 def fetch_listings(gateway: SpApiGateway, channel: Channel, report_id: str) -> TargetListings:
-    """Download a DONE listings report and read its MIP SKUs; raises ReportDamaged when it cannot be trusted."""
-    from mip.amazon.reports import download_report, get_report
-
-    report = get_report(gateway, channel.country, report_id)
-    document = download_report(gateway, channel.country, report["reportDocumentId"])
-    return parse(document, f"listings report {report_id} ({channel.country})")
+    """A finished listings report's MIP SKUs (none for a CANCELLED one: the seller has no listing there);
+    raises ReportDamaged when it cannot be trusted."""
+    text = listings_job(channel).read(gateway, report_id)
+    if not text:
+        return TargetListings({}, 0)
+    return parse(text, f"listings report {report_id} ({channel.country})")
 
 
 def compare_run(
