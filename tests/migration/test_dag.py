@@ -156,13 +156,13 @@ def test_a_dry_run_writes_the_plan_and_deletes_nothing(migrate, migration_sandbo
 
 
 def test_deleting_needs_a_plan_to_approve():
-    from airflow.sdk.exceptions import AirflowFailException
+    from mip.migration.steps import RunParams
+    from mip.runs import StepFailed
 
-    from mip.airflow.pipelines.migrate_csv import _params
-
-    with pytest.raises(AirflowFailException, match="dry_run is false but no approve_plan_id is given"):
-        _params({"params": {"dry_run": False, "approve_plan_id": " "}, "dag_run": None})
-    params = _params({"params": {"dry_run": False, "approve_plan_id": "it-1234abcd", "actor": "ops"}, "dag_run": None})
+    with pytest.raises(StepFailed, match="dry_run is false but no approve_plan_id is given") as refused:
+        RunParams.parse({"dry_run": False, "approve_plan_id": " "})
+    assert "trigger with dry_run = true to make a plan" in refused.value.fix
+    params = RunParams.parse({"dry_run": False, "approve_plan_id": "it-1234abcd", "actor": "ops"})
     assert (params.approve_plan_id, params.actor, params.from_report) == ("it-1234abcd", "ops", True)
 
 

@@ -52,7 +52,7 @@ def failures_as_airflow() -> Iterator[None]:
     try:
         yield
     except StepFailed as exc:
-        raise TaskFailure(str(exc), fix=exc.fix, plan_id=exc.plan_id) from None
+        raise TaskFailure(str(exc), fix=exc.fix, plan_id=exc.plan_id, alerted_upstream=exc.alerted_upstream) from None
 
 
 SellerChoice = Callable[..., tuple[str, str | None]]

@@ -23,11 +23,13 @@ def step_sensor(
     timeout: timedelta,
     gateway: bool = True,
     run_options: dict[str, Any] | None = None,
+    inputs: Callable[[], dict[str, Any]] | None = None,
     **sensor_options: Any,
 ) -> Any:
     """A TaskFlow sensor ``(channel_id)`` in reschedule mode, done when ``run_step(step, channel_id, ...)`` is.
-    ``run_options`` go to ``run_step`` (``seller``, ``on_failure``); ``sensor_options`` to the sensor
-    (``retries``, ``exponential_backoff``, ``max_wait``)."""
+    ``run_options`` go to ``run_step`` (``seller``, ``on_failure``), with what ``inputs()`` returns at each poke
+    (e.g. the run's Params); ``sensor_options`` to the sensor (``retries``, ``exponential_backoff``,
+    ``max_wait``)."""
     options = run_options or {}
 
     @task.sensor(task_id=task_id, poke_interval=poke_interval, mode="reschedule", timeout=timeout, **sensor_options)
@@ -36,7 +38,8 @@ def step_sensor(
 
         from mip.airflow.adapter import run_step
 
-        return PokeReturnValue(is_done=bool(run_step(step, channel_id, gateway=gateway, **options)))
+        given = inputs() if inputs is not None else {}
+        return PokeReturnValue(is_done=bool(run_step(step, channel_id, gateway=gateway, **options, **given)))
 
     poke.__doc__ = step.__doc__
     return poke
