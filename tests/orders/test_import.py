@@ -248,3 +248,32 @@ def test_the_two_minute_rule(orders_sandbox, clean_orders, gateway_for, topology
         "SELECT interval_end - covered_end FROM mip.order_intervals WHERE run_id = 'open'"
     ).fetchone()[0]
     assert covered == timedelta(minutes=7)
+
+
+def test_a_cancelled_orders_report_imports_nothing_and_a_fatal_one_fails_the_interval(
+    orders_sandbox, clean_orders, gateway_for, topology
+):
+    """The one meaning of mip.amazon.reports: CANCELLED (Amazon: no order in the window) imports an empty window;
+    FATAL fails at once with the fix and the interval is recorded failed (the repair DAG re-runs it)."""
+    from mip.amazon.reports import REPORT_FIX, ReportFatal
+
+    db = clean_orders
+    gateway = gateway_for(orders_sandbox)
+    channel = topology.channel("it")
+    start, end, window = window_hours_ago(80, 79)
+    generate(orders_sandbox, 5, start, end)
+    orders_sandbox.set_faults(cancelled_reports=1)
+    empty = import_window(db, gateway, channel, "cancelled", window, path="report", report_poll_seconds=0.2)
+    assert (empty.method, empty.orders_seen, empty.loaded["orders_inserted"]) == ("report", 0, 0)
+    row = db.execute("SELECT status, orders_seen FROM mip.order_intervals WHERE run_id = 'cancelled'").fetchone()
+    assert row == ("imported", 0)
+
+    orders_sandbox.set_faults(fatal_reports=1)
+    with pytest.raises(ReportFatal, match=r"orders report \d+ \(FATAL\)") as failed:
+        import_window(db, gateway, channel, "fatal", window, path="report", report_poll_seconds=0.2)
+    assert not failed.value.retryable and REPORT_FIX in str(failed.value)
+    status, error = db.execute("SELECT status, error FROM mip.order_intervals WHERE run_id = 'fatal'").fetchone()
+    assert status == "failed" and "(FATAL)" in error
+    # the next report is not affected: the same window imports its orders
+    again = import_window(db, gateway, channel, "again", window, path="report", report_poll_seconds=0.2)
+    assert again.orders_seen == 5
