@@ -404,3 +404,32 @@ def test_following_the_plans_next_line_literally_approves_it(migrate, migration_
     assert str(approved.state) == "success", task_states(approved)
     assert set(before) - set(sandbox_listings(migration_sandbox, "DE")) == expected_planned("DE")
     assert set(statuses(db, plan_id).values()) == {"verified"}
+
+
+def test_a_cancelled_listings_report_plans_nothing_and_a_fatal_one_fails_at_once(migrate, migration_sandbox, db, capfd):
+    """The one meaning of mip.amazon.reports: CANCELLED (Amazon: no listing) is an empty report, so the plan
+    deletes nothing; FATAL fails wait_listings on its first try with the fix, and nothing is planned."""
+    from mip.amazon.reports import REPORT_FIX
+
+    migration_sandbox.set_faults(cancelled_reports=1)
+    empty = migrate(IT)
+    assert task_states(empty) == PLANNING, task_states(empty)
+    status, rows = db.execute(
+        "SELECT report_status, rows FROM mip.migration_inputs WHERE run_id = %s", (empty.run_id,)
+    ).fetchone()
+    assert (status, rows) == ("CANCELLED", 0)
+    planned = db.execute("SELECT planned FROM mip.migration_plan_headers WHERE run_id = %s", (empty.run_id,))
+    assert planned.fetchone() == (0,)
+    capfd.readouterr()
+
+    migration_sandbox.set_faults(fatal_reports=1)
+    fatal = migrate(IT)
+    states = task_states(fatal)
+    assert states["wait_listings"] == "failed" and states["make_plan"] != "success", states
+    waited = next(t for t in fatal.get_task_instances() if t.task_id == "wait_listings")
+    assert waited.try_number == 1, "a FATAL report fails at once, not retried"
+    assert db.execute(
+        "SELECT report_status FROM mip.migration_inputs WHERE run_id = %s", (fatal.run_id,)
+    ).fetchone() == ("FATAL",)
+    out = capfd.readouterr()
+    assert f"(FATAL). Fix: {REPORT_FIX}" in out.out + out.err
