@@ -7,10 +7,12 @@ only small summaries go through XCom. extract reads the first getOrders page and
 paths under Amazon's usage plans (``mip.orders.cost``): the cheaper one goes on. Paging reads the
 rest of the pages, fetching order items while getOrders waits for its next token (items fetches
 what is left; the report steps return at once); the report path requests the orders report
-(wait_report polls it in reschedule mode, download_report stages it). The channel's
+(wait_report polls it in reschedule mode, download_report stages it; a CANCELLED report is an empty
+one, a FATAL one fails at once with the fix: mip.amazon.reports). The channel's
 ``orders.path`` or the run's ``path`` Param can force either path. Every run records its window
 in ``mip.order_intervals`` (started -> imported or failed), which the repair DAG reads to find the
-gaps.
+gaps. Each task is one ``run_step`` call into a step of ``mip.orders.steps``, in the order of its
+``SEQUENCE``, which the programmatic importer (``mip.orders.importer``) runs too.
 
 Logical dates: a run with logical date L imports the schedule period ending at L ([L - 1 h, L) for
 @hourly), whether scheduled, backfilled or manual (``CronTriggerTimetable`` with ``interval`` = the
@@ -28,7 +30,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, Asset, BaseOperator, CronTriggerTimetable, Param, chain, task
+from airflow.sdk import DAG, Asset, BaseOperator, CronTriggerTimetable, Param, task
 
 from mip.airflow.common import channel_dag, check_channel, sp_api_pool
 from mip.airflow.waits import step_sensor
@@ -209,8 +211,8 @@ def build(topology: Topology, channel: Channel) -> DAG:
         }
         tasks["record_interval"] = record_interval(channel.id, tasks["load"])
         # the tasks run in the order of mip.orders.steps.SEQUENCE, the importer's too
-        chain(check_channel(channel.id), WaitUntilClosed(task_id="wait_until_closed"))
-        previous = dag.get_task("wait_until_closed")
+        previous = WaitUntilClosed(task_id="wait_until_closed")
+        check_channel(channel.id) >> previous
         for step in steps.SEQUENCE:
             previous >> tasks[step.name]
             previous = tasks[step.name]
