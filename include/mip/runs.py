@@ -32,6 +32,14 @@ class RunKey:
         return self.channel.account
 
     @property
+    def country(self) -> str:
+        return self.channel.country
+
+    @property
+    def marketplace_id(self) -> str:
+        return self.channel.marketplace.marketplace_id
+
+    @property
     def params(self) -> dict[str, str]:
         """The key as SQL parameters (``%(channel)s``, ``%(run)s``)."""
         return {"channel": self.channel.id, "run": self.run_id}
@@ -48,8 +56,11 @@ class StepSkipped(Exception):
 
 
 class StepFailed(Exception):
-    """A failure no retry mends. ``fix`` says what the user does about it (it reaches the alert)."""
+    """A failure no retry mends. ``fix`` says what the user does about it (it reaches the alert);
+    ``alerted_upstream``: an earlier task of the same run failed, and alerted, for the same reason."""
 
-    def __init__(self, message: str, *, fix: str | None = None, plan_id: str | None = None):
+    def __init__(
+        self, message: str, *, fix: str | None = None, plan_id: str | None = None, alerted_upstream: bool = False
+    ):
         super().__init__(message)
-        self.fix, self.plan_id = fix, plan_id
+        self.fix, self.plan_id, self.alerted_upstream = fix, plan_id, alerted_upstream

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 RELEASE_OUTCOMES = ("proceed", "drop")
+COUNTED = ("fatal_feeds", "fatal_reports", "cancelled_reports")  # "the next N ..." faults
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Faults:
     error_5xx_rate: float = 0.0  # share of SP-API calls answered 500/503
     slow_feeds: float = 1.0  # multiplies feed processing durations
     fatal_feeds: int = 0  # the next N feeds end FATAL
+    fatal_reports: int = 0  # the next N reports requested end FATAL
+    cancelled_reports: int = 0  # the next N reports requested end CANCELLED (Amazon: no data)
     partial_acceptance: float = 0.0  # share of feed messages rejected with an issue
     truncated_reports: bool = False  # report documents cut mid-row
     malformed_reports: bool = False  # report documents with a wrong column count and a garbage line
@@ -89,10 +92,10 @@ class FaultSwitch:
                     new.slow_feeds = float(value)
                 elif name == "hold":
                     new.hold = self._operation_ids(value)
-                elif name == "fatal_feeds":
+                elif name in COUNTED:
                     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                        raise ValueError(f"fatal_feeds must be an integer >= 0, got {value!r}")
-                    new.fatal_feeds = value
+                        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+                    setattr(new, name, value)
                 else:
                     if not isinstance(value, bool):
                         raise ValueError(f"{name} must be true or false, got {value!r}")
@@ -160,8 +163,19 @@ class FaultSwitch:
 
     def take_fatal_feed(self) -> bool:
         """Consume one of the "next N feeds end FATAL" if any is left."""
+        return self.take("fatal_feeds")
+
+    def take(self, name: str) -> bool:
+        """Consume one of a counted fault ("the next N ...", ``COUNTED``) if any is left."""
         with self._lock:
-            if self.current.fatal_feeds > 0:
-                self.current.fatal_feeds -= 1
+            left = getattr(self.current, name)
+            if left > 0:
+                setattr(self.current, name, left - 1)
                 return True
             return False
+
+    def report_ending(self) -> str | None:
+        """The end state a report requested now is forced to (``fatal_reports``, then ``cancelled_reports``)."""
+        if self.take("fatal_reports"):
+            return "FATAL"
+        return "CANCELLED" if self.take("cancelled_reports") else None

@@ -155,3 +155,30 @@ def test_a_wrong_exchange_rate_param_fails_before_anything_is_requested(verify, 
         out.out + out.err
     )
     assert db.execute("SELECT count(*) FROM mip.international_runs").fetchone()[0] == 0
+
+
+def test_a_cancelled_listings_report_is_empty_and_a_fatal_one_fails_at_once_with_the_fix(
+    verify, bil_sandbox, db, capfd
+):
+    """The one meaning of mip.amazon.reports: CANCELLED (Amazon: no data) is an empty report, so every offer due
+    is missing; FATAL fails wait_listings on its first try with the fix."""
+    from mip.amazon.reports import REPORT_FIX
+
+    skus = publish(bil_sandbox, db, [f"MIP-END{n}" for n in range(3)])
+    wait_copies(bil_sandbox, skus, "FR")
+    bil_sandbox.set_faults(cancelled_reports=1)
+    cancelled = verify(FR)
+    states = task_states(cancelled)
+    assert (states["wait_listings"], states["compare"], states["verdict"]) == ("success", "success", "failed")
+    run = run_row(db, cancelled)
+    assert (run["report_status"], run["present"], run["missing"]) == ("CANCELLED", 0, 3)
+    capfd.readouterr()
+    bil_sandbox.set_faults(fatal_reports=1)
+    fatal = verify(FR)
+    states = task_states(fatal)
+    assert states["wait_listings"] == "failed" and states["compare"] != "success", states
+    waited = next(t for t in fatal.get_task_instances() if t.task_id == "wait_listings")
+    assert waited.try_number == 1, "a FATAL report fails at once, not retried"
+    assert run_row(db, fatal)["report_status"] == "FATAL"
+    out = capfd.readouterr()
+    assert f"(FATAL). Fix: {REPORT_FIX}" in out.out + out.err

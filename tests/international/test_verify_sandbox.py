@@ -11,8 +11,9 @@ import pytest
 from mip.config import parse_topology
 from mip.international.report import ReportDamaged
 from mip.international.settings import verify_settings
-from mip.international.store import RunKey, start_run
+from mip.international.store import start_run
 from mip.international.verify import compare_run, fetch_listings, request_report
+from mip.runs import RunKey
 from tests.international.conftest import DEMO, publish, set_bil, wait_copies, wait_for
 
 TOPOLOGY = parse_topology(
@@ -32,7 +33,7 @@ def requested(db, gateway, channel, run_id: str, settings, report_id: str | None
     from mip.amazon.reports import get_report
 
     report_id = report_id or request_report(gateway, channel)
-    key = RunKey(channel.id, run_id, "test_verify")
+    key = RunKey(channel, run_id, "test_verify")
     start_run(
         db,
         key,

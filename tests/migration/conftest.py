@@ -127,9 +127,10 @@ def stage_report(db, gateway, channel_id: str, run_id: str) -> None:
     from mip.config import load_topology
     from mip.migration import stage
     from mip.migration.listings_file import parse
+    from mip.runs import RunKey
 
     channel = load_topology().channel(channel_id)
-    key = stage.RunKey(channel_id, run_id, "test_migration", "plan")
+    key = RunKey(channel, run_id, "test_migration", "plan")
     report_id = create_report(
         gateway, channel.country, "GET_MERCHANT_LISTINGS_ALL_DATA", [channel.marketplace.marketplace_id]
     )

@@ -156,13 +156,13 @@ def test_a_dry_run_writes_the_plan_and_deletes_nothing(migrate, migration_sandbo
 
 
 def test_deleting_needs_a_plan_to_approve():
-    from airflow.sdk.exceptions import AirflowFailException
+    from mip.migration.steps import RunParams
+    from mip.runs import StepFailed
 
-    from mip.airflow.pipelines.migrate_csv import _params
-
-    with pytest.raises(AirflowFailException, match="dry_run is false but no approve_plan_id is given"):
-        _params({"params": {"dry_run": False, "approve_plan_id": " "}, "dag_run": None})
-    params = _params({"params": {"dry_run": False, "approve_plan_id": "it-1234abcd", "actor": "ops"}, "dag_run": None})
+    with pytest.raises(StepFailed, match="dry_run is false but no approve_plan_id is given") as refused:
+        RunParams.parse({"dry_run": False, "approve_plan_id": " "})
+    assert "trigger with dry_run = true to make a plan" in refused.value.fix
+    params = RunParams.parse({"dry_run": False, "approve_plan_id": "it-1234abcd", "actor": "ops"})
     assert (params.approve_plan_id, params.actor, params.from_report) == ("it-1234abcd", "ops", True)
 
 
@@ -404,3 +404,32 @@ def test_following_the_plans_next_line_literally_approves_it(migrate, migration_
     assert str(approved.state) == "success", task_states(approved)
     assert set(before) - set(sandbox_listings(migration_sandbox, "DE")) == expected_planned("DE")
     assert set(statuses(db, plan_id).values()) == {"verified"}
+
+
+def test_a_cancelled_listings_report_plans_nothing_and_a_fatal_one_fails_at_once(migrate, migration_sandbox, db, capfd):
+    """The one meaning of mip.amazon.reports: CANCELLED (Amazon: no listing) is an empty report, so the plan
+    deletes nothing; FATAL fails wait_listings on its first try with the fix, and nothing is planned."""
+    from mip.amazon.reports import REPORT_FIX
+
+    migration_sandbox.set_faults(cancelled_reports=1)
+    empty = migrate(IT)
+    assert task_states(empty) == PLANNING, task_states(empty)
+    status, rows = db.execute(
+        "SELECT report_status, rows FROM mip.migration_inputs WHERE run_id = %s", (empty.run_id,)
+    ).fetchone()
+    assert (status, rows) == ("CANCELLED", 0)
+    planned = db.execute("SELECT planned FROM mip.migration_plan_headers WHERE run_id = %s", (empty.run_id,))
+    assert planned.fetchone() == (0,)
+    capfd.readouterr()
+
+    migration_sandbox.set_faults(fatal_reports=1)
+    fatal = migrate(IT)
+    states = task_states(fatal)
+    assert states["wait_listings"] == "failed" and states["make_plan"] != "success", states
+    waited = next(t for t in fatal.get_task_instances() if t.task_id == "wait_listings")
+    assert waited.try_number == 1, "a FATAL report fails at once, not retried"
+    assert db.execute(
+        "SELECT report_status FROM mip.migration_inputs WHERE run_id = %s", (fatal.run_id,)
+    ).fetchone() == ("FATAL",)
+    out = capfd.readouterr()
+    assert f"(FATAL). Fix: {REPORT_FIX}" in out.out + out.err

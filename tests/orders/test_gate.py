@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from mip.config import load_topology
 from mip.orders import gate, load, stage
-from mip.orders.extract import RunKey
 from mip.orders.normalise import api_items, api_order
+from mip.runs import RunKey
 from tests.orders.test_normalise import api_pair
 
 RUN = "gate-run"
@@ -22,7 +22,7 @@ def stage_api(db, run_id: str, pairs) -> None:
         order = api_order(order_payload, "it", "APJ6JRA9NG5V4")
         orders.append(order)
         items.extend(api_items(order, item_payloads))
-    run = RunKey(load_topology().channel("it"), run_id, DEMO)
+    run = RunKey(load_topology().channel("it"), run_id, seller_id=DEMO)
     stage.stage_orders(db, run, "api", orders)
     stage.stage_items(db, run, items)
     stage.mark_unchanged(db, "it", run_id)
@@ -91,7 +91,7 @@ def test_an_order_on_two_pages_of_one_run_is_staged_once_newest_first(clean_orde
     other = api_pair("402-2000002-0000002", "Pending", "9.99", [("SKU-B", 1, "9.99", "0.00")])[0]
 
     def stage_page(run_id: str, *payloads) -> int:
-        run = RunKey(load_topology().channel("it"), run_id, DEMO)
+        run = RunKey(load_topology().channel("it"), run_id, seller_id=DEMO)
         return stage.stage_orders(db, run, "api", [api_order(p, "it", "APJ6JRA9NG5V4") for p in payloads])
 
     assert stage_page("pages", pending, other) == 2
@@ -116,7 +116,7 @@ def test_lines_fetched_for_an_older_copy_of_an_order_are_fetched_again(clean_ord
     db = clean_orders
     raw, lines = api_pair("402-2000003-0000003", "Pending", "23.99", [("SKU-A", 1, "20.00", "3.99")])
     older = api_order(raw, "it", "APJ6JRA9NG5V4")
-    run = RunKey(load_topology().channel("it"), "interleaved", DEMO)
+    run = RunKey(load_topology().channel("it"), "interleaved", seller_id=DEMO)
     stage.stage_orders(db, run, "api", [older])
     stage.stage_items(db, run, api_items(older, lines))
     db.execute("UPDATE mip.stage_orders SET items_fetched = true WHERE run_id = 'interleaved'")

@@ -103,7 +103,8 @@ def test_report_path_gives_the_paging_path_rows(orders_sandbox, clean_orders, ga
     assert reported.orders_changed == 0, "the report saw the versions the API path had loaded"
 
     # the stored pages are enough to rebuild both runs' stage rows without calling Amazon
-    from mip.orders.extract import RunKey, replay
+    from mip.orders.extract import replay
+    from mip.runs import RunKey
 
     before = {
         run_id: (rows("mip.stage_orders", COMPARED_ORDER, run_id), rows("mip.stage_order_items", COMPARED_ITEM, run_id))
@@ -111,7 +112,7 @@ def test_report_path_gives_the_paging_path_rows(orders_sandbox, clean_orders, ga
     }
     calls = gateway.calls
     for run_id in before:
-        replay(db, RunKey(channel, run_id, gateway.credentials.seller_id))
+        replay(db, RunKey(channel, run_id, seller_id=gateway.credentials.seller_id))
     assert gateway.calls == calls
     assert {
         run_id: (rows("mip.stage_orders", COMPARED_ORDER, run_id), rows("mip.stage_order_items", COMPARED_ITEM, run_id))
@@ -247,3 +248,32 @@ def test_the_two_minute_rule(orders_sandbox, clean_orders, gateway_for, topology
         "SELECT interval_end - covered_end FROM mip.order_intervals WHERE run_id = 'open'"
     ).fetchone()[0]
     assert covered == timedelta(minutes=7)
+
+
+def test_a_cancelled_orders_report_imports_nothing_and_a_fatal_one_fails_the_interval(
+    orders_sandbox, clean_orders, gateway_for, topology
+):
+    """The one meaning of mip.amazon.reports: CANCELLED (Amazon: no order in the window) imports an empty window;
+    FATAL fails at once with the fix and the interval is recorded failed (the repair DAG re-runs it)."""
+    from mip.amazon.reports import REPORT_FIX, ReportFatal
+
+    db = clean_orders
+    gateway = gateway_for(orders_sandbox)
+    channel = topology.channel("it")
+    start, end, window = window_hours_ago(80, 79)
+    generate(orders_sandbox, 5, start, end)
+    orders_sandbox.set_faults(cancelled_reports=1)
+    empty = import_window(db, gateway, channel, "cancelled", window, path="report", report_poll_seconds=0.2)
+    assert (empty.method, empty.orders_seen, empty.loaded["orders_inserted"]) == ("report", 0, 0)
+    row = db.execute("SELECT status, orders_seen FROM mip.order_intervals WHERE run_id = 'cancelled'").fetchone()
+    assert row == ("imported", 0)
+
+    orders_sandbox.set_faults(fatal_reports=1)
+    with pytest.raises(ReportFatal, match=r"orders report \d+ \(FATAL\)") as failed:
+        import_window(db, gateway, channel, "fatal", window, path="report", report_poll_seconds=0.2)
+    assert not failed.value.retryable and REPORT_FIX in str(failed.value)
+    status, error = db.execute("SELECT status, error FROM mip.order_intervals WHERE run_id = 'fatal'").fetchone()
+    assert status == "failed" and "(FATAL)" in error
+    # the next report is not affected: the same window imports its orders
+    again = import_window(db, gateway, channel, "again", window, path="report", report_poll_seconds=0.2)
+    assert again.orders_seen == 5

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mip.orders.steps import SEQUENCE
 from tests.conftest import use_sandbox_connection
 from tests.dags.conftest import task_states
 from tests.orders.conftest import assert_matches_truth, generate
@@ -41,6 +42,10 @@ def test_every_channel_has_an_order_dag_with_the_import_steps(dagbag):
         dag = dagbag.get_dag(f"mip_orders__{channel}")
         assert dag is not None and dag.catchup is False
         assert [t.task_id for t in dag.topological_sort()] == STEPS
+        # one order of steps: the DAG's tasks are mip.orders.steps.SEQUENCE, the importer's too
+        assert [t.task_id for t in dag.topological_sort()][2:] == [step.name for step in SEQUENCE]
+        assert {t.task_id for t in dag.tasks if t.pool == "sp_api__demo"} == {s.name for s in SEQUENCE if s.amazon}
+        assert dag.get_task("wait_report").mode == "reschedule"
         assert dag.get_task("extract").pool == "sp_api__demo" and dag.get_task("items").pool == "sp_api__demo"
         assert [a.uri for a in dag.get_task("load").outlets] == [f"mip://orders/{channel}"]
         assert set(dag.params) == {"window_start", "window_end", "path"}

@@ -6,8 +6,8 @@ when it raises) and, when asked, the account's SP-API gateway. Failure semantics
 pipeline:
 
 - a missing or incomplete ``amazon_sp_api`` connection fails at once (no retries), the fix in the message;
-- a permanent Amazon error (revoked token, wrong Seller ID, ...) fails at once; throttling and 5xx are retried
-  by the gateway, then by the task's retries;
+- a permanent Amazon error (revoked token, wrong Seller ID, a FATAL report, ...) fails at once, whether a gateway
+  call or the step raised it; throttling and 5xx are retried by the gateway, then by the task's retries;
 - ``StepFailed`` fails at once with its fix (alerted); ``StepSkipped`` skips the task with its reason in the
   task's XCom ``skipped_because``.
 """
@@ -52,13 +52,19 @@ def failures_as_airflow() -> Iterator[None]:
     try:
         yield
     except StepFailed as exc:
-        raise TaskFailure(str(exc), fix=exc.fix, plan_id=exc.plan_id) from None
+        raise TaskFailure(str(exc), fix=exc.fix, plan_id=exc.plan_id, alerted_upstream=exc.alerted_upstream) from None
+
+
+SellerChoice = Callable[..., tuple[str, str | None]]
 
 
 @contextmanager
-def account_gateway(account: Any, seller_id: str | None = None, advice: str | None = None) -> Iterator[Any]:
-    """The account's gateway (reading for ``seller_id``, default the account's current one). A missing or
-    incomplete connection, or an endpoint the deployment refuses, fails the task at once with the fix."""
+def account_gateway(
+    account: Any, seller_id: str | None = None, advice: str | None = None, choose: Callable[[str], Any] | None = None
+) -> Iterator[Any]:
+    """The account's gateway (reading for ``seller_id``, default the account's current one; or for the
+    ``(seller_id, advice)`` that ``choose(current seller id)`` returns). A missing or incomplete connection, or
+    an endpoint the deployment refuses, fails the task at once with the fix."""
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     from mip.airflow.errors import TaskFailure
@@ -72,27 +78,54 @@ def account_gateway(account: Any, seller_id: str | None = None, advice: str | No
         ) from None
     except ValueError as exc:  # a missing field, or EndpointRefused
         raise TaskFailure(str(exc), fix=CONNECTION_FIX) from None
+    if choose is not None:
+        seller_id, advice = choose(current)
     with seller_gateway(account, seller_id or current, advice) as gateway:
         yield gateway
 
 
 def run_step(
-    step: Callable[..., T], channel_id: str, *, gateway: bool = False, seller_id: str | None = None, **params: Any
+    step: Callable[..., T],
+    channel_id: str,
+    *,
+    gateway: bool = False,
+    seller_id: str | None = None,
+    seller: SellerChoice | None = None,
+    account_id: str | None = None,
+    on_failure: Callable[[RunKey, Any, BaseException], None] | None = None,
+    **params: Any,
 ) -> T:
-    """Run ``step(key, conn, [gateway], **params)`` for the running task on ``channel_id``."""
+    """Run ``step(key, conn, [gateway], **params)`` for the running task on ``channel_id``.
+
+    ``seller(key, conn, current_seller_id, **params) -> (seller_id, advice)`` picks the Seller ID the gateway
+    reads with (orders: the one that owned the run's window); ``key.seller_id`` is then that seller.
+    ``account_id``: the gateway of that account instead of the channel's (international: the main channel's).
+    ``on_failure(key, conn, error)`` records any failure in the pipeline's own run record (committed on a fresh
+    connection, the step's own work rolled back) before the task fails.
+    """
     from mip.airflow.common import skip
     from mip.airflow.db import mip_db
+    from mip.airflow.errors import amazon_errors
     from mip.config import load_topology
 
     key = current_key(channel_id, seller_id)
     skipped: StepSkipped | None = None
-    with failures_as_airflow(), mip_db() as conn:
-        try:
-            if gateway:
-                account = load_topology().account_of(key.channel)
-                with account_gateway(account, seller_id) as amazon:
-                    return step(key, conn, amazon, **params)
-            return step(key, conn, **params)
-        except StepSkipped as exc:
-            skipped = exc  # committed: what the step recorded before it found nothing to do is kept
+    try:
+        with failures_as_airflow(), amazon_errors(), mip_db() as conn:
+            try:
+                if gateway:
+                    topology = load_topology()
+                    account = topology.account(account_id) if account_id else topology.account_of(key.channel)
+                    choose = None if seller is None else (lambda current: seller(key, conn, current, **params))
+                    with account_gateway(account, seller_id, choose=choose) as amazon:
+                        key = key.for_seller(amazon.credentials.seller_id)
+                        return step(key, conn, amazon, **params)
+                return step(key, conn, **params)
+            except StepSkipped as exc:
+                skipped = exc  # committed: what the step recorded before it found nothing to do is kept
+    except BaseException as exc:
+        if on_failure is not None:
+            with mip_db() as conn:
+                on_failure(key, conn, exc)
+        raise
     skip(str(skipped))

@@ -4,7 +4,6 @@ before, so a re-run task gives the same rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -14,6 +13,7 @@ from psycopg.rows import dict_row
 from mip.international.compare import Comparison, MainOffer
 from mip.international.settings import VerifySettings
 from mip.listings.sku import SKU_LIKE
+from mip.runs import RunKey
 from mip.store.bulk import copy_rows
 from mip.store.db import one
 
@@ -34,13 +34,6 @@ OFFER_COLUMNS = (
     "target_status",
     "target_asin",
 )
-
-
-@dataclass(frozen=True)
-class RunKey:
-    channel_id: str
-    run_id: str
-    dag_id: str
 
 
 def accepted_count(conn: psycopg.Connection, main_channel_id: str) -> int:

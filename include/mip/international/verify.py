@@ -12,35 +12,41 @@ import psycopg
 from mip.amazon import apis
 from mip.amazon.errors import MarketplaceNotParticipating
 from mip.amazon.gateway import SpApiGateway
+from mip.amazon.reports import ReportJob
 from mip.config import Channel
 from mip.international import store
 from mip.international.compare import Comparison, compare
 from mip.international.report import TargetListings, parse
 from mip.international.summary import DIAGNOSIS, Scope, SellerCheck, summary_text
+from mip.runs import RunKey
 
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 # searchListingsItems takes up to 20 identifiers: one call checks a sample of the missing offers
 SELLER_CHECK_SAMPLE = 20
 
 
+def listings_job(channel: Channel) -> ReportJob:
+    """The merchant listings report of the channel's marketplace (``mip.amazon.reports``: CANCELLED, Amazon's
+    "no data", reads as an empty report; FATAL fails with the fix)."""
+    return ReportJob("listings report", REPORT_TYPE, channel.country, (channel.marketplace.marketplace_id,))
+
+
 def request_report(gateway: SpApiGateway, channel: Channel) -> str:
     """Ask for the listings report of the channel's marketplace (with the gateway of the channel's account)."""
-    from mip.amazon.reports import create_report
-
-    return create_report(gateway, channel.country, REPORT_TYPE, [channel.marketplace.marketplace_id])
+    return listings_job(channel).request(gateway)
 
 
 def fetch_listings(gateway: SpApiGateway, channel: Channel, report_id: str) -> TargetListings:
-    """Download a DONE listings report and read its MIP SKUs; raises ReportDamaged when it cannot be trusted."""
-    from mip.amazon.reports import download_report, get_report
-
-    report = get_report(gateway, channel.country, report_id)
-    document = download_report(gateway, channel.country, report["reportDocumentId"])
-    return parse(document, f"listings report {report_id} ({channel.country})")
+    """A finished listings report's MIP SKUs (none for a CANCELLED one: the seller has no listing there);
+    raises ReportDamaged when it cannot be trusted."""
+    text = listings_job(channel).read(gateway, report_id)
+    if not text:
+        return TargetListings({}, 0)
+    return parse(text, f"listings report {report_id} ({channel.country})")
 
 
 def compare_run(
-    conn: psycopg.Connection, key: store.RunKey, channel: Channel, main: Channel, target: TargetListings, now: datetime
+    conn: psycopg.Connection, key: RunKey, channel: Channel, main: Channel, target: TargetListings, now: datetime
 ) -> tuple[Comparison, str]:
     """Compare the main channel's accepted offers with ``target``; record per SKU and the run's summary."""
     run = store.run_of(conn, key.channel_id, key.run_id)
@@ -74,7 +80,7 @@ def listed_skus(gateway: SpApiGateway, channel: Channel, seller_id: str, skus: l
 
 
 def check_main_seller(
-    conn: psycopg.Connection, main_gateway: SpApiGateway, key: store.RunKey, channel: Channel, main: Channel
+    conn: psycopg.Connection, main_gateway: SpApiGateway, key: RunKey, channel: Channel, main: Channel
 ) -> tuple[int, int, str]:
     """Look up a sample of the run's missing offers in the channel's marketplace under the main channel's Seller
     ID; records and returns (checked, found there, the summary's diagnosis line)."""

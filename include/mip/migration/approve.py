@@ -114,6 +114,29 @@ def approve(
     ``max_delete_fraction`` None: the plan's own. ``gateway``: to ask Amazon about MIP's copies when the
     run read the seller's file."""
     channel = ctx.channel
+    found = _checked_header(conn, ctx, plan_id, max_age_days)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT sku, reference, status, listing_hash FROM mip.migration_plans WHERE plan_id = %s "
+            "AND status <> 'excluded'",
+            (plan_id,),
+        ).fetchall()
+    pending = [r for r in rows if r["status"] in TO_DELETE + IN_FLIGHT]
+    total, max_delete_fraction = _check_listings(conn, ctx, plan_id, pending, found, max_delete_fraction)
+    copies = mip_copies(
+        conn,
+        ctx.key,
+        sorted({r["reference"] for r in pending if r["status"] in TO_DELETE}),
+        channel=channel,
+        account=ctx.account,
+        gateway=gateway,
+    )
+    return _record(conn, ctx, plan_id, rows, pending, copies, total, max_delete_fraction, dry_run)
+
+
+def _checked_header(conn: psycopg.Connection, ctx: PlanContext, plan_id: str, max_age_days: int) -> dict[str, Any]:
+    """The plan's header, refused (audited) when there is none, it is another channel's, refused or stale."""
+    channel = ctx.channel
     found = header(conn, plan_id)
     if found is None:
         latest = [
@@ -152,12 +175,20 @@ def approve(
             "that one",
         )
 
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT sku, reference, status, listing_hash FROM mip.migration_plans WHERE plan_id = %s "
-            "AND status <> 'excluded'",
-            (plan_id,),
-        ).fetchall()
+    return found
+
+
+def _check_listings(
+    conn: psycopg.Connection,
+    ctx: PlanContext,
+    plan_id: str,
+    pending: list[dict[str, Any]],
+    found: dict[str, Any],
+    max_delete_fraction: float | None,
+) -> tuple[int, float]:
+    """Refuse (audited) a plan whose listings changed, that would delete unsafe or no longer published listings,
+    or too many of them now; returns (the listings now, the max_delete_fraction that applies)."""
+    channel = ctx.channel
     fresh = stage.read_listings(conn, ctx.key, passing_only=False)
     source = stage.input_of(conn, ctx.key)
     total = int(source["rows"] or 0) if source else 0
@@ -165,7 +196,6 @@ def approve(
         s: (h, f, r)
         for s, h, f, r in zip(fresh["sku"], fresh["listing_hash"], fresh["fulfillment"], fresh["rejected"], strict=True)
     }
-    pending = [r for r in rows if r["status"] in TO_DELETE + IN_FLIGHT]
     missing = [r["sku"] for r in pending if r["status"] in TO_DELETE and r["sku"] not in now]
     changed = [r["sku"] for r in pending if r["sku"] in now and now[r["sku"]][0] != r["listing_hash"]]
     if missing or changed:
@@ -224,14 +254,22 @@ def approve(
             f"({max_delete_fraction:.0%}); approve with a higher max_delete_fraction if "
             "the plan is right",
         )
-    copies = mip_copies(
-        conn,
-        ctx.key,
-        sorted({r["reference"] for r in pending if r["status"] in TO_DELETE}),
-        channel=channel,
-        account=ctx.account,
-        gateway=gateway,
-    )
+    return total, max_delete_fraction
+
+
+def _record(
+    conn: psycopg.Connection,
+    ctx: PlanContext,
+    plan_id: str,
+    rows: list[dict[str, Any]],
+    pending: list[dict[str, Any]],
+    copies: dict[str, Any],
+    total: int,
+    max_delete_fraction: float,
+    dry_run: bool,
+) -> Approval:
+    """Audit the check (or the approval, which also marks the plan executing and its rows waiting or not)."""
+    channel = ctx.channel
     to_delete = [r for r in pending if r["status"] in TO_DELETE and copies[r["reference"]].live]
     reasons = {r["sku"]: copies[r["reference"]].waiting_because for r in pending if r["status"] in TO_DELETE}
     waiting: dict[str, str] = {sku: reason for sku, reason in reasons.items() if reason}

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from mip.amazon.gateway import SpApiGateway
     from mip.config import Account, Channel
-    from mip.migration.stage import RunKey
+    from mip.runs import RunKey
 
 WAITING_REASONS = {
     "mip_not_listed": "MIP's own listing of the product is not on Amazon yet: run mip_publish first",

@@ -26,6 +26,7 @@ from mip.migration import audit, stage
 from mip.migration import summary as summaries
 from mip.migration.catalog import read_catalog
 from mip.migration.match import match
+from mip.runs import RunKey
 from mip.settings.base import DEFAULT_LANGUAGE
 from mip.store.bulk import copy_rows
 from mip.store.db import one
@@ -71,8 +72,8 @@ class PlanContext:
     catalog_language: str = DEFAULT_LANGUAGE
 
     @property
-    def key(self) -> stage.RunKey:
-        return stage.RunKey(self.channel.id, self.run_id, self.dag_id)
+    def key(self) -> RunKey:
+        return RunKey(self.channel, self.run_id, self.dag_id)
 
 
 @dataclass(frozen=True)
@@ -120,37 +121,13 @@ def build_plan(
     planned = rows[rows["status"].isin(DELETIONS)]
     _check_safety(planned, set(catalog.mip_listings["sku"]) if len(catalog.mip_listings) else set())
 
-    refusal = None
-    fraction = len(planned) / total if total else 0.0
-    if len(planned) and fraction > max_delete_fraction:
-        refusal = (
-            f"the plan deletes {len(planned):,} of the {total:,} listings of channel {channel.id} "
-            f"({fraction:.1%}), more than max_delete_fraction ({max_delete_fraction:.0%}). Read the plan; if it is "
-            "right, plan again with a higher max_delete_fraction (its approval uses the same value)"
-        )
+    refusal = _refusal(len(planned), total, channel.id, max_delete_fraction)
     status = "refused" if refusal else "ready"
-    rejected = int(
-        one(
-            conn.execute(
-                "SELECT count(*) FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s "
-                "AND rejected",
-                ctx.key.params,
-            )
-        )[0]
-    ) + int(source["rejected"] or 0)
-    origin = {
-        "source": source["source"],
-        "report_id": source["report_id"],
-        "path": source["path"],
-        "encoding": source["encoding"],
-        "rows": total,
-        "rejected": rejected,
-    }
     summary = summaries.build(
         plan_id=plan_id,
         channel_id=channel.id,
         marketplace=f"{channel.country} {channel.marketplace.marketplace_id}",
-        source=origin,
+        source=_origin(conn, ctx, source, total),
         rows=rows,
         listings_total=total,
         mip_managed=result.mip_managed,
@@ -183,15 +160,42 @@ def build_plan(
         run_id=ctx.run_id,
         message=refusal
         or f"{len(planned)} listings planned for deletion ({summary['waiting_total']} waiting for MIP's copy)",
-        details={
-            "planned": len(planned),
-            "by_reason": summary["by_reason"],
-            "waiting": summary["waiting"],
-            "excluded": summary["excluded"],
-            "status": status,
-        },
+        details={"planned": len(planned), **{k: summary[k] for k in ("by_reason", "waiting", "excluded")}},
     )
     return PlanOutcome(plan_id, status, len(planned), summary, text, refusal)
+
+
+def _refusal(planned: int, total: int, channel_id: str, max_delete_fraction: float) -> str | None:
+    """Why the plan is refused (it deletes more than ``max_delete_fraction`` of the listings), or None."""
+    fraction = planned / total if total else 0.0
+    if not planned or fraction <= max_delete_fraction:
+        return None
+    return (
+        f"the plan deletes {planned:,} of the {total:,} listings of channel {channel_id} "
+        f"({fraction:.1%}), more than max_delete_fraction ({max_delete_fraction:.0%}). Read the plan; if it is "
+        "right, plan again with a higher max_delete_fraction (its approval uses the same value)"
+    )
+
+
+def _origin(conn: psycopg.Connection, ctx: PlanContext, source: dict[str, Any], total: int) -> dict[str, Any]:
+    """Where the plan's listings came from, for its summary: the source, its rows and the rows rejected."""
+    rejected = int(
+        one(
+            conn.execute(
+                "SELECT count(*) FROM mip.migration_listings WHERE channel_id = %(channel)s AND run_id = %(run)s "
+                "AND rejected",
+                ctx.key.params,
+            )
+        )[0]
+    ) + int(source["rejected"] or 0)
+    return {
+        "source": source["source"],
+        "report_id": source["report_id"],
+        "path": source["path"],
+        "encoding": source["encoding"],
+        "rows": total,
+        "rejected": rejected,
+    }
 
 
 def _wait_for_mip_copies(conn: psycopg.Connection, ctx: PlanContext, rows, gateway: SpApiGateway | None):

@@ -10,13 +10,13 @@ Runs older than ``RETENTION_DAYS`` are deleted when a new run stages its listing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import dict_row
 
 from mip.listings.frames import copy_frame, read_frame
 from mip.migration.listings_file import FRAME_COLUMNS, ParsedListings
+from mip.runs import RunKey
 from mip.store.bulk import copy_rows
 
 if TYPE_CHECKING:
@@ -30,18 +30,6 @@ SUITE = "migration_listings"
 # A source where more than this share of the rows is unreadable or fails the gate is refused as a whole.
 MAX_REJECTED_FRACTION = 0.05
 GATE_COLUMNS = ("line", "sku", "fulfillment_raw", "product_id_type_raw", "gtin", "asin")
-
-
-@dataclass(frozen=True)
-class RunKey:
-    channel_id: str
-    run_id: str
-    dag_id: str | None = None
-    task_id: str | None = None
-
-    @property
-    def params(self) -> dict[str, str]:
-        return {"channel": self.channel_id, "run": self.run_id}
 
 
 def read_source(channel_id: str) -> str:

@@ -17,9 +17,9 @@ import psycopg
 
 from mip.amazon import apis, reports
 from mip.amazon.gateway import SpApiGateway
-from mip.config import Channel
 from mip.orders import cost, intervals, normalise, stage
 from mip.orders.window import Window
+from mip.runs import RunKey
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100
@@ -29,31 +29,6 @@ ITEMS_COMMIT_EVERY = 50
 def amazon_time(value: datetime) -> str:
     """ISO 8601 UTC with seconds, as Amazon prints and accepts dates."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class RunKey:
-    """One run of a channel and the Seller ID it reads with (every row it writes records that seller)."""
-
-    channel: Channel
-    run_id: str
-    seller_id: str
-
-    @property
-    def channel_id(self) -> str:
-        return self.channel.id
-
-    @property
-    def account_id(self) -> str:
-        return self.channel.account
-
-    @property
-    def country(self) -> str:
-        return self.channel.country
-
-    @property
-    def marketplace_id(self) -> str:
-        return self.channel.marketplace.marketplace_id
 
 
 def _orders_client(gateway: SpApiGateway, country: str):
@@ -204,27 +179,24 @@ def start(
     return {**summary, "method": "report", "report_id": report_id}
 
 
+def report_job(run: RunKey, window: Window | None = None) -> reports.ReportJob:
+    """The run's orders report (``window`` when requesting it; polling and reading need no window)."""
+    start, end = (window.start, window.before) if window else (None, None)
+    return reports.ReportJob("orders report", normalise.REPORT_TYPE, run.country, (run.marketplace_id,), start, end)
+
+
 def request_report(gateway: SpApiGateway, run: RunKey, window: Window) -> str:
-    return reports.create_report(
-        gateway, run.country, normalise.REPORT_TYPE, [run.marketplace_id], window.start, window.before
-    )
+    return report_job(run, window).request(gateway)
 
 
-def report_status(gateway: SpApiGateway, run: RunKey, report_id: str) -> dict:
-    return reports.get_report(gateway, run.country, report_id)
-
-
-def load_report(conn: psycopg.Connection, gateway: SpApiGateway, run: RunKey, report: dict) -> dict[str, int]:
-    """Download a DONE report; its text -> order_pages, its orders and items -> the stage tables."""
-    text = reports.download_report(gateway, run.country, report["reportDocumentId"])
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
+def load_report(conn: psycopg.Connection, run: RunKey, state: reports.ReportState, text: str) -> dict[str, int]:
+    """A DONE report's text -> order_pages, its orders and items -> the stage tables."""
     stage.save_page(
         conn,
         run,
         "report",
         1,
-        {"reportId": report["reportId"], "reportDocumentId": report["reportDocumentId"]},
+        {"reportId": state.report_id, "reportDocumentId": state.document_id},
         body=text,
     )
     content = normalise.report_content(text, run.channel_id, run.channel.marketplace)

@@ -1,8 +1,9 @@
-"""One window imported start to finish in this process: the DAG's steps in sequence.
+"""One window imported start to finish in this process: the DAG's steps, ``mip.orders.steps.SEQUENCE``.
 
 ``mip_orders__<channel>`` runs these steps as separate tasks (the report wait as a reschedule-mode
-sensor); this module chains the same functions for the command line, benchmarks and tests, polling
-the report with a sleep between getReport calls (each call still goes through the rate budget).
+sensor); this module runs the same functions in the same order for the command line, benchmarks and
+tests, polling the report with a sleep between getReport calls (each call still goes through the rate
+budget).
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ import psycopg
 
 from mip.amazon.gateway import SpApiGateway
 from mip.config import Channel
-from mip.orders import events, extract, gate, intervals, load, stage
+from mip.orders import gate, steps
 from mip.orders.window import Window
-
-
-class ReportFailed(RuntimeError):
-    pass
+from mip.runs import RunKey
 
 
 @dataclass
@@ -40,25 +38,6 @@ class ImportResult:
     local_seconds: float = 0.0
 
 
-def wait_for_report(
-    gateway: SpApiGateway, run: extract.RunKey, report_id: str, poll_seconds: float, timeout: float = 6 * 3600
-) -> tuple[dict, float]:
-    """Poll getReport until the report is done; returns it with the seconds slept between polls."""
-    deadline = time.monotonic() + timeout
-    slept = 0.0
-    while True:
-        report = extract.report_status(gateway, run, report_id)
-        status = report.get("processingStatus")
-        if status in ("DONE", "CANCELLED"):
-            return report, slept
-        if status == "FATAL":
-            raise ReportFailed(f"Amazon could not produce orders report {report_id} (FATAL)")
-        if time.monotonic() > deadline:
-            raise ReportFailed(f"orders report {report_id} still {status} after {timeout:.0f} s")
-        time.sleep(poll_seconds)
-        slept += poll_seconds
-
-
 def import_window(
     conn: psycopg.Connection,
     gateway: SpApiGateway,
@@ -70,75 +49,61 @@ def import_window(
     dag_id: str = "cli",
     report_poll_seconds: float = 30.0,
 ) -> ImportResult:
-    """Import ``window`` for ``channel`` as run ``run_id`` (commits after each step), for the Seller ID of the
-    gateway's credentials; ``path`` as the DAG's Param (default: the channel's ``orders.path``)."""
-    run = extract.RunKey(channel, run_id, gateway.credentials.seller_id)
-    path = path or channel.orders.path
+    """Import ``window`` for ``channel`` as run ``run_id``: every step of ``steps.SEQUENCE`` in turn, committed
+    after each, for the Seller ID of the gateway's credentials; ``path`` as the DAG's Param (default: the
+    channel's ``orders.path``). A failure marks the run's interval failed, as in the DAG."""
+    key = RunKey(channel, run_id, dag_id, seller_id=gateway.credentials.seller_id)
     calls_before = gateway.calls
     waited_before, requests_before = gateway.waited_seconds, gateway.request_seconds
+    inputs: dict[str, dict[str, Any]] = {"extract": {"window": window, "path": path}}
+    results: dict[str, Any] = {}
     seconds: dict[str, float] = {}
-    stage.clear_run(conn, channel.id, run_id, kinds=("orders", "items", "report"))
-    method = "report" if path == "report" else "api"  # recorded again once the path is chosen
-    intervals.record_start(
-        conn, channel.id, run_id, dag_id, None, window, method, seller_id=run.seller_id, account_id=run.account_id
-    )
-    conn.commit()
     report_waits = 0.0
     try:
-        started = time.perf_counter()
-        summary = extract.start(conn, gateway, run, window, path, channel.orders.report_minutes)
-        method = summary["method"]
-        conn.commit()
-        seconds["extract"] = time.perf_counter() - started
-        started = time.perf_counter()
-        if method == "api":
-            extract.fetch_items(conn, gateway, run)
-        else:
-            report, report_waits = wait_for_report(gateway, run, summary["report_id"], report_poll_seconds)
-            if report.get("processingStatus") == "DONE":
-                extract.load_report(conn, gateway, run, report)
-                stage.mark_unchanged(conn, channel.id, run_id)
-        conn.commit()
-        seconds["items" if method == "api" else "report"] = time.perf_counter() - started
-        started = time.perf_counter()
-        verdict = gate.run_order_gate(conn, channel.id, channel.marketplace.currency, run_id, dag_id, "gate")
-        rejected_orders = gate.rejected_reasons(conn, channel.id, run_id)
-        conn.commit()
-        seconds["gate"] = time.perf_counter() - started
-        started = time.perf_counter()
-        loaded = load.load_run(conn, channel.id, run_id).as_dict()
-        seconds["load"] = time.perf_counter() - started
-        counts = stage.counts(conn, channel.id, run_id)
-        calls = gateway.calls - calls_before
-        intervals.record_imported(
-            conn,
-            channel.id,
-            run_id,
-            orders_seen=counts["orders_seen"],
-            orders_loaded=loaded["orders_inserted"] + loaded["orders_updated"],
-            items_loaded=loaded["items_inserted"] + loaded["items_updated"],
-            rejected=counts["rejected"],
-            api_calls=calls,
-        )
-        events.reconcile(conn, channel.id, run_id)  # missed_by_events: what ORDER_CHANGE had not brought
-        conn.commit()
+        for step in steps.SEQUENCE:
+            started = time.perf_counter()
+            results[step.name], slept = _run(step, key.for_task(step.name), conn, gateway, report_poll_seconds, inputs)
+            report_waits += slept
+            conn.commit()
+            seconds[step.name] = time.perf_counter() - started
+            if step.name == "load":
+                inputs["record_interval"] = {"loaded": results["load"]}
     except BaseException as exc:
         conn.rollback()
-        intervals.record_failure(conn, channel.id, run_id, f"{type(exc).__name__}: {exc}")
+        steps.record_failure(key, conn, exc)
         conn.commit()
         raise
+    recorded, method = results["record_interval"], results["extract"]["method"]
     waited = gateway.waited_seconds - waited_before + report_waits
     requests = gateway.request_seconds - requests_before
     return ImportResult(
         method,
-        counts["orders_seen"],
-        counts["orders_changed"],
-        verdict.unexpected_rows,
-        loaded,
-        calls,
+        recorded["orders_seen"],
+        recorded["orders_changed"],
+        recorded["rejected"],
+        results["load"],
+        gateway.calls - calls_before,
         seconds,
-        rejected_orders,
+        gate.rejected_reasons(conn, channel.id, run_id),
         amazon_seconds=waited,
         request_seconds=requests,
         local_seconds=max(0.0, sum(seconds.values()) - waited - requests),
     )
+
+
+def _run(
+    step: steps.Step,
+    key: RunKey,
+    conn: psycopg.Connection,
+    gateway: SpApiGateway,
+    poll_seconds: float,
+    inputs: dict[str, dict[str, Any]],
+) -> tuple[Any, float]:
+    """One step (a wait polled with a sleep between calls); returns its result and the seconds slept."""
+    args = (key, conn, gateway) if step.amazon else (key, conn)
+    given = inputs.get(step.name, {})
+    slept = 0.0
+    while not (result := step.run(*args, **given)) and step.waits:
+        time.sleep(poll_seconds)
+        slept += poll_seconds
+    return result, slept

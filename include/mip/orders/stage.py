@@ -18,7 +18,7 @@ from mip.store.bulk import bulk_upsert, copy_rows
 from mip.store.db import one
 
 if TYPE_CHECKING:
-    from mip.orders.extract import RunKey
+    from mip.runs import RunKey
 
 # Raw pages and stage rows older than this are deleted when a run of the channel starts.
 RETENTION_DAYS = 30

@@ -1,6 +1,8 @@
 """Reports API 2021-06-30: createReport, getReport, getReportDocument, and report processing.
 
-Reports move IN_QUEUE (30 s) -> IN_PROGRESS (60 s + 1 s per 5,000 rows) -> DONE in Amazon time.
+Reports move IN_QUEUE (30 s) -> IN_PROGRESS (60 s + 1 s per 5,000 rows) -> DONE in Amazon time; the
+``fatal_reports`` / ``cancelled_reports`` faults end the next N requested reports FATAL / CANCELLED (no document)
+when they leave the queue.
 Documents larger than 64 KiB are GZIP-compressed (``compressionAlgorithm: GZIP``) as Amazon does
 for big reports; ``reportOptions: {"sandboxCompression": "GZIP" | "NONE"}`` forces either way.
 """
@@ -58,7 +60,13 @@ def create_report(call: Call) -> tuple[int, Any]:
                 json.dumps(options),
                 now,
                 now + state.amazon_delay(QUEUE_SECONDS),
-                json.dumps({"truncated": faults.truncated_reports, "malformed": faults.malformed_reports}),
+                json.dumps(
+                    {
+                        "truncated": faults.truncated_reports,
+                        "malformed": faults.malformed_reports,
+                        "ends": call.state.faults.report_ending(),
+                    }
+                ),
             ),
         )
     state.kick()
@@ -142,6 +150,15 @@ def tick(state: State) -> bool:
     now = state.clock.now()
     busy = False
     for report in state.db.query("SELECT * FROM reports WHERE status = 'IN_QUEUE' AND start_at <= ?", (now,)):
+        ending = json.loads(report["faults"] or "{}").get("ends")
+        if ending:  # the fatal_reports / cancelled_reports faults: no document
+            with state.db.tx() as conn:
+                conn.execute(
+                    "UPDATE reports SET status = ?, processing_start = ?, processing_end = ? WHERE report_id = ?",
+                    (ending, now, now, report["report_id"]),
+                )
+            busy = True
+            continue
         with state.db.tx() as conn:
             conn.execute(
                 "UPDATE reports SET status = 'IN_PROGRESS', processing_start = ? WHERE report_id = ?",

@@ -119,6 +119,6 @@ def build(topology: Topology | None = None) -> DAG:
             "force": Param(False, type="boolean", description="Ingest even if identical to the last loaded drop"),
         },
     ) as dag:
-        result = ingest()
+        result: Any = ingest()  # an XComArg, resolved to the dict when the tasks run
         report_rejections(result) >> publish_catalog_version(result)
     return dag

@@ -16,7 +16,7 @@ from mip.config import Channel, Topology
 
 TRACK_POKE_SECONDS = float(os.environ.get("MIP_FULFIL_TRACK_POKE_SECONDS", "60"))
 # the tracking wait gives up (skipped, not failed) before the next run is due; that run polls again
-TRACK_TIMEOUT = timedelta(minutes=14)
+TRACK_TIMEOUT = timedelta(minutes=14).total_seconds()
 
 
 def _supplier():

@@ -35,7 +35,7 @@ from mip.listings import steps
 ROLES = ("main",)  # MIP publishes to main channels only (international ones get Amazon's copies)
 # Seconds between two getFeed polls of ``wait`` (reschedule mode); Amazon takes minutes per feed.
 FEED_POKE_SECONDS = float(os.environ.get("MIP_FEED_POKE_SECONDS", "60"))
-FEED_TIMEOUT = timedelta(hours=12)
+FEED_TIMEOUT = timedelta(hours=12).total_seconds()
 
 
 @task(task_id="select")

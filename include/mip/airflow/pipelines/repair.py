@@ -28,6 +28,7 @@ them, while any remains.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ MAX_NEW_RUN_WINDOW = timedelta(days=31)
 MAX_IN_PLACE_RERUNS = 48
 WAIT_POKE_SECONDS = 30
 LISTED = 20
+log = logging.getLogger(__name__)
 
 
 def _account_gaps(account: Account) -> tuple[str, list[Any]]:
@@ -100,7 +102,7 @@ def _trigger(gap: Any) -> dict[str, Any]:
     from mip.airflow.factories import dag_id
 
     if gap.run_id:
-        print(f"{gap.describe()} of {gap.seller_id}: {gap.status} in run {gap.run_id}: clearing it")
+        log.info("%s of %s: %s in run %s: clearing it", gap.describe(), gap.seller_id, gap.status, gap.run_id)
         return {
             "trigger_dag_id": dag_id("orders", gap.channel_id),
             "trigger_run_id": gap.run_id,
@@ -108,7 +110,7 @@ def _trigger(gap: Any) -> dict[str, Any]:
             "conf": {},
         }
     run_id = f"repair__{gap.seller_id}__{gap.start:%Y-%m-%dT%H:%M}__{gap.end:%Y-%m-%dT%H:%M}"
-    print(f"{gap.describe()} of {gap.seller_id}: never imported: new run {run_id}")
+    log.info("%s of %s: never imported: new run %s", gap.describe(), gap.seller_id, run_id)
     return {
         "trigger_dag_id": dag_id("orders", gap.channel_id),
         "trigger_run_id": run_id,
@@ -133,14 +135,14 @@ def find_gaps(account_id: str) -> list[dict[str, Any]]:
         own = [g for g in found if g.seller_id == seller]
         problem = _authorization_problem(account, seller, country)
         if problem is None:
-            print(f"previous Seller ID {seller}: its stored authorization works, re-running its {len(own)} gap(s)")
+            log.info("previous Seller ID %s: its stored authorization works, re-running %s gap(s)", seller, len(own))
             runnable += own
             continue
         advice = recovery_advice(account_id, seller, current, _listed(own))
-        print(f"WARNING {advice}. Its stored authorization: {problem}")
+        log.warning("%s. Its stored authorization: %s", advice, problem)
         _record_blocked(own, advice)
     triggers = [_trigger(g) for g in intervals.repair_plan(runnable, MAX_NEW_RUN_WINDOW, MAX_IN_PLACE_RERUNS)]
-    print(f"{len(triggers)} run(s) to repair for account {account_id}")
+    log.info("%s run(s) to repair for account %s", len(triggers), account_id)
     return triggers
 
 
@@ -154,7 +156,7 @@ def verify(account_id: str) -> dict[str, Any]:
 
     current, remaining = _account_gaps(load_topology().account(account_id))
     if not remaining:
-        print(f"every order interval of account {account_id} since its channels' first run is imported")
+        log.info("every order interval of account %s since its channels' first run is imported", account_id)
         return {"remaining": 0}
     problems = []
     own = [g for g in remaining if g.seller_id == current]
