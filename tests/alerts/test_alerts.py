@@ -13,7 +13,7 @@ from tests.alerts.conftest import RECIPIENTS, SENDER, SMTP_LOGIN
 from tests.conftest import use_sandbox_connection
 from tests.dags.conftest import task_states
 
-RESET_FIX = "reset the credentials of account demo (see README, 'Credentials: reset')"
+RESET_FIX = "reset the credentials of account demo (see docs/accounts.md, 'Reset credentials')"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_an_authorization_about_to_expire_fails_the_health_check_and_alerts(run_
     [mail] = alerts.mails
     assert mail.subject == "[MIP] mip_account_health failed: account demo"
     assert "is 352 days old and expires in 13 days (365-day limit)." in mail.text
-    assert "Fix: reset the credentials now (see README, 'Credentials: reset')" in mail.text
+    assert "Fix: reset the credentials now (see docs/accounts.md, 'Reset credentials')" in mail.text
     assert [p.body["kind"] for p in alerts.posts] == ["failure"]
 
 

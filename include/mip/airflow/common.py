@@ -60,6 +60,7 @@ def channel_tags(pipeline: str, channel: Channel) -> list[str]:
 
 
 def channel_doc(title: str, what: str, topology: Topology, channel: Channel) -> str:
+    """A channel DAG's doc_md: its title, ``what`` (its docs page's dag-doc section) and the channel's facts."""
     account = topology.account_of(channel)
     market = channel.marketplace
     link = (
@@ -75,8 +76,9 @@ def channel_doc(title: str, what: str, topology: Topology, channel: Channel) -> 
     )
 
 
-def channel_dag(pipeline: str, topology: Topology, channel: Channel, *, title: str, what: str, **kwargs: Any) -> DAG:
-    """The DAG ``mip_<pipeline>__<channel>`` with MIP's conventions; ``kwargs`` go to ``DAG``."""
+def channel_dag(pipeline: str, topology: Topology, channel: Channel, *, title: str, **kwargs: Any) -> DAG:
+    """The DAG ``mip_<pipeline>__<channel>`` with MIP's conventions, its doc_md from ``docs/pipelines/<pipeline>.md``;
+    ``kwargs`` go to ``DAG``."""
     kwargs.setdefault("start_date", START_DATE)
     kwargs.setdefault("catchup", False)
     kwargs.setdefault("max_active_runs", 1)

@@ -6,7 +6,7 @@ retries and delays the alert. Throttling and Amazon outages are retryable.
 
 from __future__ import annotations
 
-RESET_HINT = "see README, 'Credentials: reset'"
+RESET_HINT = "see docs/accounts.md, 'Reset credentials'"
 
 
 class AmazonError(Exception):

@@ -67,7 +67,7 @@ def supplier_dir(override: str | os.PathLike | None = None) -> Path:
 class CatalogSourceError(RuntimeError, UserError):
     """The drop cannot be read at all (a file is missing, a header lacks columns): nothing is loaded."""
 
-    fix = "correct the drop's files (README, 'Supplier catalog') and run again"
+    fix = "correct the drop's files (docs/pipelines/catalog_sync.md) and run again"
 
 
 def products_file(directory: Path) -> Path:

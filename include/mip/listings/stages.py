@@ -50,7 +50,7 @@ def publish_settings(channel: Channel) -> PublishSettings:
     if channel.publish is None:
         raise NotPublished(
             f"channel {channel.id!r} has no publish settings: nothing is published to it. Add a publish: block "
-            "(selection, pricing) to the channel in channels.yaml (README, 'Publishing')"
+            "(selection, pricing) to the channel in channels.yaml (docs/pipelines/publish.md)"
         )
     return channel.publish
 

@@ -33,7 +33,7 @@ REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 DEFAULT_MAX_DELETE_FRACTION = 0.2
 PLAN_FIX = (
     "nothing was deleted. Read the reason above and the plan (the log of make_plan, mip.migration_plan_headers); "
-    "then make a new plan with a dry run and approve that one (README, 'CSV-to-MIP migration')"
+    "then make a new plan with a dry run and approve that one (docs/pipelines/migrate_csv.md)"
 )
 
 

@@ -58,7 +58,7 @@ def credentials_from_extra(account_id: str, extra: dict[str, Any]) -> AccountCre
     if missing:
         raise ValueError(
             f"the amazon_sp_api connection of account {account_id!r} lacks {', '.join(missing)}; fill them in "
-            "Admin > Connections (see README, 'Credentials') or connect the account in Multi-Channel > Marketplaces"
+            "Admin > Connections (docs/accounts.md) or connect the account in Multi-Channel > Marketplaces"
         )
     region = str(extra_field(extra, "region")).strip().lower()
     return AccountCredentials(

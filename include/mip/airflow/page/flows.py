@@ -156,7 +156,7 @@ def start_consent(user: Any, form: dict[str, str], callback_url: str) -> str:
                 "Application credentials missing",
                 (
                     f"Account {account.id}'s connection {account.connection_id} has no {missing}. Fill them under "
-                    "'Set up the application's credentials' in the account's row (README, 'Credentials'), then connect "
+                    "'Set up the application's credentials' in the account's row (docs/accounts.md), then connect "
                     "again."
                 ),
                 code="no_app_credentials",

@@ -9,15 +9,6 @@ from mip.airflow.common import DEFAULT_ARGS, START_DATE, sp_api_pool
 from mip.airflow.docs import pipeline_doc
 from mip.config import Topology
 
-DOC = """### Account health
-
-Daily, per seller account: an LWA token refresh, Amazon's marketplace participations (the account
-may sell), and per channel: the marketplace is one the seller participates in and the Seller ID is
-the refresh token's. Results go to `mip.account_health`. The task **warns** from 90 days after the
-authorization (re-authorize every quarter) and **fails** from 350 days and on any invalid
-credential, naming the fix (README, "Credentials"). Warnings and failures are alerted (docs/alerts.md).
-"""
-
 
 @task(retries=2)
 def check_account_health(account_id: str) -> str:

@@ -23,30 +23,6 @@ DAG_ID = "mip_catalog_sync"
 INGEST_PARAMS = ("supplier_dir", "max_rejected_fraction", "max_removed_fraction", "force")
 CATALOG_ASSET = Asset(name="supplier_catalog", uri="mip://catalog/supplier")
 
-DOC = """### Supplier catalog sync
-
-Hourly: reads the supplier's catalog drop (`products.csv` or `products.jsonl`, `prices.csv`,
-`stock.csv`) from `MIP_SUPPLIER_DIR` (default `<repo>/.local/supplier`; the `supplier_dir` param
-overrides it for a manual run with a folder inside `MIP_IMPORTS_DIR` or `MIP_SUPPLIER_DIR`, any other
-path is refused) and loads it into `mip.supplier_products` with COPY.
-
-- **ingest**: every line is checked (GTIN checksum, a name in the catalog language `catalog.language` of
-  `channels.yaml` (default `en`), cost > 0, duplicate
-  reference, encoding, column count, numbers, VAT class, price and stock present); bad lines go to
-  `mip.rejected_rows` (file, line, reference, field, rule, value, message) and every other product
-  loads. Only new or changed products are written (content hash); products the drop no longer lists
-  get `removed_at`. A drop identical to the last one is skipped (`force` reads it anyway). The drop is
-  recorded in `mip.catalog_versions`.
-- **report_rejections**: logs the rejections by rule with examples; **fails** the run when the drop
-  was refused: more than `max_rejected_fraction` (default 5%) of its product lines rejected, or more
-  than `max_removed_fraction` (default 20%) of the products gone (a truncated file?). A refused drop
-  changes no product.
-- **publish_catalog_version**: emits the asset `mip://catalog/supplier` (extra: version, counts) when
-  the catalog changed; skipped otherwise.
-
-Inspect a run's rejections: `SELECT * FROM mip.rejected_rows WHERE run_id = '<run id>' ORDER BY source, line`.
-"""
-
 
 @task
 def ingest(params: dict[str, Any] | None = None, run_id: str | None = None) -> dict[str, Any]:

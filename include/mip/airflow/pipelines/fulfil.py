@@ -84,7 +84,7 @@ ROLES = ("main", "international")
 
 def build(topology: Topology, channel: Channel) -> DAG:
     pool = sp_api_pool(channel.account)
-    with channel_dag("fulfil", topology, channel, title="Fulfilment", what="", schedule=timedelta(minutes=15)) as dag:
+    with channel_dag("fulfil", topology, channel, title="Fulfilment", schedule=timedelta(minutes=15)) as dag:
         checked = check_channel(channel.id)
         gated = gate(channel.id)
         sent = send.override(pool=pool)(channel.id)

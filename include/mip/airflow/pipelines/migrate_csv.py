@@ -39,26 +39,6 @@ REPORT_TIMEOUT = timedelta(hours=6)
 FEED_TIMEOUT = timedelta(hours=12)
 VERIFY_TIMEOUT = timedelta(hours=2)
 
-DOC = (
-    "Finds the listings the seller once uploaded by CSV/flat file that are the same products MIP publishes "
-    "(same ASIN, same GTIN, the supplier reference in the SKU, same brand + title — in particular one product "
-    "under two EANs) and deletes them once a plan is approved. **Every run plans first and deletes nothing** "
-    "unless `approve_plan_id` names a plan and `dry_run` is false.\n\n"
-    "1. Trigger with the defaults (`dry_run` true, `source` report): the run reads the merchant listings report, "
-    "writes a plan and prints its summary (task `make_plan`). Read it: `python -m mip.migration show <plan id>`, "
-    "or `mip.migration_plans` (reason and evidence per SKU).\n"
-    "2. Trigger again with the conf of the plan's `Next:` line (`approve_plan_id`, `dry_run` false, the plan's "
-    "`source` and `max_delete_fraction`; left empty they are the plan's own): the plan is checked against "
-    "fresh listings from the same source (refused when older than `max_plan_age_days` or when its listings "
-    "changed), then DELETE messages go out in JSON_LISTINGS_FEED documents, each SKU's outcome is recorded and "
-    "every deletion is verified. Failed SKUs are retried by approving the same plan again.\n\n"
-    "A duplicate is deleted only once MIP's own listing of the product is live on Amazon; until then its row "
-    "waits (`waiting`, with the reason) and a later approval of the same plan deletes it.\n\n"
-    "Never deleted: MIP's own SKUs (`MIP-...`), FBA listings, products the channel does not publish, more than "
-    "`max_delete_fraction` of the marketplace's listings. Who approved and what was deleted: "
-    "`mip.migration_audit`."
-)
-
 
 def _inputs() -> dict[str, Any]:
     """The run's Params and who triggered it (when Airflow knows): every step reads them."""
@@ -174,7 +154,6 @@ def build(topology: Topology, channel: Channel) -> DAG:
         channel,
         schedule=None,
         title="CSV-to-MIP migration",
-        what=DOC,
         params={
             "dry_run": Param(
                 True,

@@ -201,13 +201,6 @@ def build(topology: Topology, channel: Channel) -> DAG:
         ),
         max_active_runs=4,
         title="Order import",
-        what=(
-            f"Imports the orders Amazon updated in each data interval (schedule `{channel.orders.schedule}`) "
-            "into `mip.orders` / `mip.order_items`: getOrders pages + getOrderItems, or the orders report when "
-            "the first page shows that the report is faster under Amazon's usage plans. Raw pages: `mip.order_pages`; "
-            "rejected orders: `mip.rejected_rows`; imported windows: `mip.order_intervals`. Manual runs may give "
-            "`window_start`/`window_end`; backfills: `airflow backfill create --dag-id ...` (README, 'Orders')."
-        ),
         params={
             "window_start": Param(
                 None,

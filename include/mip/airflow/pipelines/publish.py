@@ -146,10 +146,6 @@ def build(topology: Topology, channel: Channel) -> DAG:
         channel,
         schedule="@daily",
         title="Product publishing",
-        what="Selects, prices and publishes the supplier's products to this main channel: select -> gate -> "
-        "price -> gate -> plan -> feed documents submitted, processed and applied -> acceptance gate. Every "
-        "step's output is a table (`mip.stage_offer`, `mip.stage_price`, `mip.stage_plan`, "
-        "`mip.feed_submissions`, `mip.listings`) keyed by the run; failing rows are in `mip.rejected_rows`.",
         params={"allow_mass_delete": MASS_DELETE_PARAM},
     ) as dag:
         _steps(channel, offers_only=False)
@@ -163,8 +159,6 @@ def build_offers(topology: Topology, channel: Channel) -> DAG:
         channel,
         schedule="*/15 * * * *",
         title="Offer updates",
-        what="Every 15 minutes: the same steps as mip_publish with an offers-only plan — PATCH messages for "
-        "price and stock changes; new content and deletions wait for mip_publish.",
     ) as dag:
         _steps(channel, offers_only=True)
     return dag

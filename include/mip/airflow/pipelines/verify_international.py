@@ -40,18 +40,6 @@ ROLES = ("international",)  # the channel roles mip_verify_international__<chann
 POKE_SECONDS = float(os.environ.get("MIP_VERIFY_POKE_SECONDS", "60"))
 REPORT_TIMEOUT = timedelta(hours=6)
 
-DOC = (
-    "Checks that the offers MIP published on the linked main channel (accepted there, `mip.listings`) exist in "
-    "this marketplace: Amazon's Build International Listings (BIL) copies them, MIP never publishes here.\n\n"
-    "Per SKU (`mip.international_offers`): present, or missing with the likely cause: **not copied yet** (accepted "
-    "on the main channel within `copy_delay_hours`, 24 by default), **BIL not configured** (nothing, or nothing "
-    "accepted after the newest copy, was copied), **not copied** (later offers were copied, this one was not). The "
-    "run fails with the fix when nothing due was copied or more than `fail_missing_percent` is missing, and warns "
-    "when a minority is. Its summary (`mip.international_runs.summary`, task `compare`) compares the copies' prices "
-    "in the local currency with the main channel's, converted at `exchange_rate` (or the Airflow Variable "
-    '`mip_exchange_rates`, e.g. `{"EUR:GBP": 0.85}`; equal currencies need none).'
-)
-
 
 @task(task_id="request_listings")
 def request_listings(channel_id: str) -> dict[str, Any]:
@@ -108,7 +96,6 @@ def build(topology: Topology, channel: Channel) -> DAG:
         channel,
         schedule="@daily",
         title="International Listing verification",
-        what=DOC,
         params={
             "copy_delay_hours": Param(
                 24,
