@@ -101,7 +101,8 @@ by {{ a.reauthorize_by }}{% endif %}{% endif %}</div>
 {{ a.connection.conn_id }}</span>
 {% elif a.needs_app_credentials or not a.app_id %}
 <details {% if a.needs_app_credentials %}open{% endif %}><summary>Set up the application's credentials</summary>
-<p class="small muted">The SP-API application's LWA credentials are configured once by its developer (docs/accounts.md); MIP keeps them in the account's connection and never shows them again.</p>
+<p class="small muted">The SP-API application's LWA credentials are configured once by its developer (docs/accounts.md);
+MIP keeps them in the account's connection and never shows them again.</p>
 <form method="post" action="{{ base }}/accounts/{{ a.account.id }}/app-credentials" class="app-credentials">
 <input type="hidden" name="csrf" value="{{ csrf }}">
 {% if sources %}<label>Copy from</label><select name="copy_from"><option value="">— enter them below —</option>
