@@ -9,24 +9,15 @@ on one of the ``sandbox_hosts`` the deployment names (e.g. ``sandbox`` in docker
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from mip.marketplaces import REGION_ENDPOINTS
+from mip.sandbox_urls import is_sandbox_url
 
 
 class EndpointRefused(ValueError):
     """The connection's endpoint is not one credentials may be sent to."""
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_endpoint(
@@ -41,14 +32,7 @@ def check_endpoint(
     if amazon is not None and text.lower() in (amazon, amazon + ":443"):
         return None
     parts = urlsplit(text)
-    try:
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        host = ""
-    bare = not (parts.username or parts.password or parts.path or parts.query or parts.fragment)
-    sandbox_host = bool(host) and (_loopback(host) or host in {h.lower() for h in sandbox_hosts})
-    if allow_sandbox and parts.scheme in ("http", "https") and bare and sandbox_host:
+    if allow_sandbox and not parts.path and is_sandbox_url(parts, sandbox_hosts):
         return text
     where = (
         "a sandbox on a loopback address" + (f" or on {', '.join(sorted(sandbox_hosts))}" if sandbox_hosts else "")

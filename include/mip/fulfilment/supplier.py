@@ -10,7 +10,6 @@ formatted into a message; messages carry the supplier's text only.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
 import time
@@ -20,6 +19,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from mip.sandbox_urls import is_sandbox_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,17 +58,7 @@ def check_base_url(url: str | None, *, allow_sandbox: bool, sandbox_hosts: tuple
     if text.lower() in BIGBUY_URLS:
         return text
     parts = urlsplit(text)
-    try:
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - a port that is not a number raises ValueError
-    except ValueError:
-        host = ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    clean = not (parts.username or parts.password or parts.query or parts.fragment) and parts.path == "/rest"
-    if allow_sandbox and parts.scheme in ("http", "https") and clean and (loopback or host in sandbox_hosts):
+    if allow_sandbox and parts.path == "/rest" and is_sandbox_url(parts, sandbox_hosts):
         return text
     raise SupplierUrlRefused(
         f"supplier base URL {text!r} is refused: the API key is only sent to {' or '.join(BIGBUY_URLS)}"

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mip.amazon.endpoints import _loopback
+from mip.sandbox_urls import is_sandbox_url
 
 AMAZON_QUEUE = re.compile(
     r"^https://sqs\.([a-z]{2}(?:-gov)?-[a-z]+-[0-9])\.amazonaws\.com/([0-9]{12})/([A-Za-z0-9_-]{1,80})$"
@@ -55,15 +55,8 @@ def check_queue_url(url: str, *, allow_sandbox: bool, sandbox_hosts: Collection[
     if found:
         return Queue(text, found.group(1), found.group(2), found.group(3), sandbox=False)
     parts = urlsplit(text)
-    try:
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        host = ""
     path = SANDBOX_PATH.match(parts.path or "")
-    bare = not (parts.username or parts.password or parts.query or parts.fragment)
-    sandbox_host = bool(host) and (_loopback(host) or host in {h.lower() for h in sandbox_hosts})
-    if allow_sandbox and parts.scheme in ("http", "https") and bare and sandbox_host and path:
+    if allow_sandbox and path and is_sandbox_url(parts, sandbox_hosts):
         return Queue(text, SANDBOX_REGION, path.group(1), path.group(2), sandbox=True)
     raise QueueRefused(
         f"queue URL {text!r} is refused: AWS credentials are only sent to Amazon SQS "
