@@ -4,6 +4,11 @@ The DAG files are imported in a fresh interpreter whose databases cannot be reac
 database is a SQLite file in a folder that does not exist, ``mip``'s a closed port). An audit hook records
 every socket the interpreter creates or connects; afterwards no pandas, great_expectations, sp_api or
 psycopg module may be loaded: the scheduler's DAG processor parses these files every 30 seconds.
+
+One socket is expected and allowed: urllib3's import-time IPv6 probe (``urllib3.util.connection``
+binds a socket to ``('::1', 0)`` and closes it; nothing is sent). urllib3 comes in with botocore when a DAG
+declares an ``Asset``: Airflow asks every provider for its asset URI handlers, and the Amazon provider's
+(installed for the order events' SQS queue) imports botocore.
 """
 
 from __future__ import annotations
@@ -66,4 +71,13 @@ def test_dag_files_parse_without_database_network_or_heavy_imports(tmp_path):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(found["dag_ids"]) >= DEMO_CHANNEL_DAGS | DEPLOYMENT_DAGS
     assert found["heavy"] == [], f"parsing dags/ imported {found['heavy'][:10]}"
-    assert found["sockets"] == [], f"parsing dags/ used sockets: {found['sockets'][:5]}"
+    used = [s for s in found["sockets"] if not _ipv6_probe(s)]
+    assert used == [], f"parsing dags/ used sockets: {used[:5]}"
+
+
+def _ipv6_probe(event: list[str]) -> bool:
+    """urllib3's ``HAS_IPV6`` check: an AF_INET6 socket created, then bound to ('::1', 0)."""
+    name, args = event
+    if name == "socket.__new__":
+        return ", 10, 1, 0)" in args  # AF_INET6, SOCK_STREAM
+    return name == "socket.bind" and args.endswith("('::1', 0))")
