@@ -7,6 +7,8 @@ hours that seller owns and could not be read (a one-off backfill).
 
 from __future__ import annotations
 
+from typing import Any
+
 from mip.airflow.credentials import read_connection_extra, save_credentials
 from mip.airflow.hooks.sp_api import allowed_endpoint, previous_seller_connection_id
 from mip.amazon.budget import RateBudget
@@ -14,7 +16,7 @@ from mip.amazon.credentials import AccountCredentials
 from mip.amazon.gateway import SpApiGateway
 from mip.amazon.health import check_account
 from mip.amazon.lwa import ConsentCodeRejected, exchange_consent_code
-from mip.config import Topology
+from mip.config import Account, Topology
 from mip.marketplaces import LWA_HOST
 from mip.store import registry
 from mip.store.db import connect
@@ -77,19 +79,24 @@ def reset_credentials(
             base_extra=extra,
             previous_seller=bool(previous_seller),
         )
-        if previous_seller:
-            return (
-                f"account {account.id}: authorization of its previous Seller ID {previous_seller} stored in connection "
-                f"{saved['connection_id']} (the account still reads for {extra.get('seller_id')}); "
-                + (
-                    f"mip_repair__{account.id} now imports the hours {previous_seller} owns"
-                    if saved["asset_event"]
-                    else f"trigger mip_repair__{account.id} to import the hours {previous_seller} owns"
-                )
+    if previous_seller:
+        return (
+            f"account {account.id}: authorization of its previous Seller ID {previous_seller} stored in connection "
+            f"{saved['connection_id']} (the account still reads for {extra.get('seller_id')}); "
+            + (
+                f"mip_repair__{account.id} now imports the hours {previous_seller} owns"
+                if saved["asset_event"]
+                else f"trigger mip_repair__{account.id} to import the hours {previous_seller} owns"
             )
+        )
+    return _reset_summary(account, saved, new_seller, len(channels))
+
+
+def _reset_summary(account: Account, saved: dict[str, Any], new_seller: str, channels: int) -> str:
+    """What ``mip credentials reset`` stored and what happens next, one line per fact."""
     lines = [
         f"account {account.id}: new authorization stored in connection {account.connection_id} "
-        f"(authorized {saved['authorized_at']:%Y-%m-%d}); {len(channels)} channel(s) checked"
+        f"(authorized {saved['authorized_at']:%Y-%m-%d}); {channels} channel(s) checked"
     ]
     if saved["old_seller_id"] and saved["old_seller_id"] != new_seller:
         old = saved["old_seller_id"]

@@ -251,21 +251,8 @@ def run_gate(
     """
     import numpy as np
 
-    from mip.quality.checks import CHECKS
-
     spec = load_suite(suite)
-    missing = sorted((spec.columns() | {key_column}) - set(frame.columns))
-    if missing:
-        raise GateError(
-            f"suite {suite} ({spec.path}) reads columns {missing} that the frame lacks "
-            f"(it has {sorted(map(str, frame.columns))})"
-        )
-    needed = sorted(spec.columns() | {key_column})
-    work = frame.loc[:, needed].reset_index(drop=True)
-    for extra in spec.derived:
-        work[extra.name] = CHECKS[extra.check](work[extra.column]).to_numpy()
-    work[ROW] = np.arange(len(work), dtype=np.int64)
-
+    work = _work_frame(spec, frame, key_column)
     outcomes: list[ExpectationOutcome] = []
     rejected: list[tuple[Any, ...]] = []
     failed_rows = np.zeros(len(work), dtype=bool)
@@ -297,16 +284,7 @@ def run_gate(
             )
             continue
         rows = np.fromiter((entry[ROW] for entry in details["unexpected_index_list"]), dtype=np.int64)
-        if derived:
-            values = [_text(v) for v in work[derived.column].to_numpy()[rows]]
-        elif len(columns) == 1:
-            values = [_text(v) for v in work[columns[0]].to_numpy()[rows]]
-        else:
-            parts = [work[c].to_numpy()[rows] for c in columns]
-            values = [
-                ", ".join(f"{c}={_plain(v)}" for c, v in zip(columns, row, strict=True))
-                for row in zip(*parts, strict=True)
-            ]
+        values = _failed_values(work, rows, [derived.column] if derived else columns)
         message = (config.meta or {}).get("message") or f"{column}: {config.type} failed"
         for row, value in zip(rows.tolist(), values, strict=True):
             rejected.append((source, run_id, _text(keys[row]), column, rule, value, message))
@@ -329,6 +307,35 @@ def run_gate(
     )
     _record(conn, gate, dag_id=dag_id, task_id=task_id, rejected=rejected)
     return gate
+
+
+def _work_frame(spec: Suite, frame: pd.DataFrame, key_column: str) -> pd.DataFrame:
+    """The columns the suite reads (and the key), its derived check columns and a row-number column."""
+    import numpy as np
+
+    from mip.quality.checks import CHECKS
+
+    missing = sorted((spec.columns() | {key_column}) - set(frame.columns))
+    if missing:
+        raise GateError(
+            f"suite {spec.name} ({spec.path}) reads columns {missing} that the frame lacks "
+            f"(it has {sorted(map(str, frame.columns))})"
+        )
+    work = frame.loc[:, sorted(spec.columns() | {key_column})].reset_index(drop=True)
+    for extra in spec.derived:
+        work[extra.name] = CHECKS[extra.check](work[extra.column]).to_numpy()
+    work[ROW] = np.arange(len(work), dtype=np.int64)
+    return work
+
+
+def _failed_values(work: pd.DataFrame, rows: Any, columns: list[str]) -> list[str | None]:
+    """The failing rows' values of the expectation's columns, as text ("a=1, b=2" for several columns)."""
+    if len(columns) == 1:
+        return [_text(v) for v in work[columns[0]].to_numpy()[rows]]
+    parts = [work[c].to_numpy()[rows] for c in columns]
+    return [
+        ", ".join(f"{c}={_plain(v)}" for c, v in zip(columns, row, strict=True)) for row in zip(*parts, strict=True)
+    ]
 
 
 def _record(
