@@ -55,6 +55,7 @@ AIRFLOW_PORT, SANDBOX_PORT = PORTS["MIP_AIRFLOW_PORT"][0], PORTS["MIP_SANDBOX_PO
 SQS_PORT = int(os.environ.get("MIP_SQS_PORT", "8102"))  # sandbox/sqs.py, loopback only
 WORKER_LOG_PORT, TRIGGERER_LOG_PORT = PORTS["MIP_WORKER_LOG_PORT"][0], PORTS["MIP_TRIGGERER_LOG_PORT"][0]
 ADMIN_USER, ADMIN_PASSWORD = "admin", os.environ.get("MIP_ADMIN_PASSWORD", "admin")
+EVENTS_ACCOUNT, EVENTS_QUEUE = "demo", "mip-orders"  # the account make up switches to order events, its queue
 
 
 def say(message: str) -> None:
@@ -191,6 +192,29 @@ class Supervisor:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def events_topology(queue_url: str) -> tuple[Path, bool]:
+    """A copy of the topology (``MIP_CHANNELS_FILE`` or the shipped one) under ``MIP_LOCAL_DIR`` with the demo
+    account's ``order_events`` on the local queue: make up runs on events, the shipped file (and so every test
+    that loads the DAGs) keeps no queue watcher. ``mip channels deploy`` writes the registry snapshot next to
+    it (``channels.registry.json``), where DAG generation reads it. Also says whether the demo account has events."""
+    import yaml
+
+    from mip.config import topology_path
+
+    source = topology_path()
+    topology = yaml.safe_load(source.read_text())
+    events_on = False
+    for account in topology.get("accounts") or []:
+        if account.get("id") == EVENTS_ACCOUNT:
+            account.setdefault("order_events", {"queue_url": queue_url, "aws_conn_id": "mip_aws"})
+            events_on = True
+    target = LOCAL / "channels.yaml"
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    header = f"# Written by make up from {source} (the demo account's order events on the local queue).\n"
+    target.write_text(header + yaml.safe_dump(topology, sort_keys=False, allow_unicode=True))
+    return target, events_on
+
+
 def run(command: list[str], env: dict[str, str], what: str) -> None:
     say(what)
     result = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -220,6 +244,9 @@ def main() -> None:
     check_ports()
     mip_url, airflow_url, embedded_started = databases()
     env = {**os.environ, **airflow_environment(mip_url, airflow_url), "PATH": f"{BIN}:{os.environ['PATH']}"}
+    sqs_endpoint = f"http://127.0.0.1:{SQS_PORT}"
+    topology, events_on = events_topology(f"{sqs_endpoint}/123456789012/{EVENTS_QUEUE}")  # sandbox.sqs's account
+    env["MIP_CHANNELS_FILE"] = str(topology)
     run([str(BIN / "mip"), "db", "upgrade"], env, "migrating the mip schema")
     run([str(BIN / "mip"), "channels", "deploy"], env, "registering the demo channels")
     run([str(BIN / "airflow"), "db", "migrate"], env, "migrating Airflow's metadata database")
@@ -241,7 +268,7 @@ def main() -> None:
         sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
         # the queue of Amazon's ORDER_CHANGE notifications (moto; docs/order-events.md)
         sqs = [str(BIN / "python"), "-m", "sandbox.sqs", "--port", str(SQS_PORT), "--state", str(LOCAL / "sqs")]
-        supervisor.start("sqs", [*sqs, "--queue", "mip-orders"], {**env, "PYTHONPATH": str(ROOT)})
+        supervisor.start("sqs", [*sqs, "--queue", EVENTS_QUEUE], {**env, "PYTHONPATH": str(ROOT)})
         sandbox = supervisor.start(
             "sandbox",
             [
@@ -258,7 +285,7 @@ def main() -> None:
                 "20",
                 "--ship-on-confirmation",  # seller-fulfilled orders ship when mip_fulfil confirms them
                 "--sqs-endpoint",
-                f"http://127.0.0.1:{SQS_PORT}",
+                sqs_endpoint,
             ],
             {**env, "PYTHONPATH": str(ROOT)},
         )
@@ -294,10 +321,14 @@ def main() -> None:
                 f"http://127.0.0.1:{supplier_port}/rest",
                 "--supplier-key-file",
                 str(LOCAL / "supplier-api" / "api_key"),
+                "--sqs-endpoint",
+                sqs_endpoint,
             ],
             env,
-            "creating the SP-API pools, the demo account's and the supplier's connections (sandbox credentials)",
+            "creating the SP-API pools, the demo account's, the supplier's and the queue's connections (sandbox)",
         )
+        if events_on:
+            run([str(BIN / "mip"), "notifications", "subscribe", EVENTS_ACCOUNT], env, "subscribing the demo account")
         airflow = str(BIN / "airflow")
         api_server = supervisor.start(
             "api-server", [airflow, "api-server", "--host", BIND_ADDRESS, "--port", str(AIRFLOW_PORT)], env
@@ -318,6 +349,11 @@ def main() -> None:
         say(f"Airflow UI: {ui}   login: {ADMIN_USER} / {ADMIN_PASSWORD}")
         say(f"Amazon SP-API sandbox: {sandbox_url} (accounts and test credentials: {sandbox_url}/_sandbox/accounts)")
         say(f"Supplier stand-in (BigBuy order API): http://127.0.0.1:{supplier_port}/rest (truth: /_supplier/orders)")
+        if events_on:
+            say(
+                f"Order events on: account {EVENTS_ACCOUNT} subscribed, queue {sqs_endpoint} ({EVENTS_QUEUE}); unpause "
+                f"mip_order_events__{EVENTS_ACCOUNT} (topology {topology})"
+            )
         say(f"mip database (schema mip): {psql_binary()} '{without_password(libpq_url(mip_url))}'")
         say("DAGs appear within ~30 s (filter by tag, e.g. channel:it). Ctrl-C stops everything.")
         supervisor.watch()

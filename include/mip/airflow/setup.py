@@ -2,6 +2,7 @@
 
     python -m mip.airflow.setup [--sandbox http://127.0.0.1:8100] [--pool-slots 4]
         [--supplier http://127.0.0.1:8110/rest --supplier-key-file .local/supplier-api/api_key]
+        [--sqs-endpoint http://127.0.0.1:8102]
 
 Run by ``make up`` and by the compose ``airflow-init`` service, after ``airflow db migrate``.
 Existing connections are never overwritten: credentials stored by a reset or the Marketplaces page
@@ -96,12 +97,47 @@ def ensure_supplier_connection(base_url: str, api_key: str) -> bool:
     return True
 
 
+def ensure_sandbox_aws_connections(topology: Topology, sqs_endpoint: str) -> list[str]:
+    """The ``aws`` connection of each account whose order events come from a sandbox queue, unless it exists.
+
+    The sandbox's SQS server (moto) takes any key: the connection carries its endpoint (docs/order-events.md).
+    """
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from mip.airflow.sandbox_rule import configured_queue
+
+    created: list[str] = []
+    with create_session() as session:
+        for account in topology.accounts:
+            if account.order_events is None or account.order_events.aws_conn_id in created:
+                continue
+            queue = configured_queue(account.order_events.queue_url)
+            conn_id = account.order_events.aws_conn_id
+            if not queue.sandbox or session.scalar(select(Connection).where(Connection.conn_id == conn_id)):
+                continue
+            session.add(
+                Connection(
+                    conn_id=conn_id,
+                    conn_type="aws",
+                    description="The order events queue (the sandbox's SQS server)",
+                    login="sandbox",
+                    password="sandbox",
+                    extra=json.dumps({"endpoint_url": sqs_endpoint, "region_name": queue.region}),
+                )
+            )
+            created.append(conn_id)
+    return created
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sandbox", help="sandbox base URL: create missing account connections from it")
     parser.add_argument("--pool-slots", type=int, default=4)
     parser.add_argument("--supplier", help="supplier stand-in base URL: create the bigbuy connection for it")
     parser.add_argument("--supplier-key-file", help="the file holding the stand-in's API key (not on argv)")
+    parser.add_argument("--sqs-endpoint", help="sandbox SQS server: create the aws connections of its queues")
     args = parser.parse_args()
     topology = load_topology()
     print(f"pools: {', '.join(ensure_pools(topology, args.pool_slots))} ({args.pool_slots} slots)")
@@ -113,6 +149,9 @@ def main() -> None:
 
         key = Path(args.supplier_key_file).read_text().strip()
         print("supplier connection " + ("created" if ensure_supplier_connection(args.supplier, key) else "exists"))
+    if args.sqs_endpoint:
+        created = ensure_sandbox_aws_connections(topology, args.sqs_endpoint)
+        print(f"aws connections created: {', '.join(created) or 'none'}")
 
 
 if __name__ == "__main__":
