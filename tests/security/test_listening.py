@@ -3,7 +3,8 @@ by default), the sandbox on 127.0.0.1, each port from its variable, a taken port
 
 Airflow's own log servers (in ``airflow scheduler`` / ``airflow triggerer``) listen on every address
 whatever the configuration, so ``make up`` turns them off and runs ``mip.airflow.log_server``; the last
-test starts a real ``make up`` on free ports and reads the listening sockets of everything it started.
+test starts a real ``make up`` on free ports and reads the listening sockets of everything it started; it
+also checks that the demo account runs on order events there (docs/order-events.md, "Locally").
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.security.test_secret_files import airflow_environment, load_up, mode,
 from tests.waiting import cpu_seconds, process_trees, wait_until
 
 LOG_PORT_VARIABLES = ("MIP_WORKER_LOG_PORT", "MIP_TRIGGERER_LOG_PORT")
+EVENTS_DAG = "mip_order_events__demo"
 
 
 def listening(*pids: int) -> set[tuple[str, int]]:
@@ -119,6 +121,34 @@ def test_make_up_refuses_a_taken_port_naming_its_variable(ports, variable, tmp_p
     assert f"set {variable}" in result.stderr
 
 
+def check_order_events(api, mip_url: str, progress) -> None:
+    """make up's demo account on events: the event DAG is scheduled on the queue's Asset, the account is
+    subscribed, and once the DAG is unpaused an order the sandbox creates reaches mip.orders through it,
+    with the hourly imports still paused (Airflow pauses new DAGs)."""
+    import psycopg
+
+    def details() -> dict | None:
+        answer = api._request("GET", f"/api/v2/dags/{EVENTS_DAG}/details")
+        return answer.json() if answer.status_code == 200 else None
+
+    dag = wait_until(details, timeout=300, every=2, progress=progress, what=f"{EVENTS_DAG} to be parsed")
+    assert "mip://accounts/demo/order-events" in str(dag["asset_expression"]), dag
+    with psycopg.connect(mip_url, autocommit=True) as conn:
+        subscribed = conn.execute("SELECT queue_arn FROM mip.order_event_subscriptions WHERE account_id = 'demo'")
+        assert subscribed.fetchall() == [("arn:aws:sqs:eu-west-1:123456789012:mip-orders",)]
+        api._json("PATCH", f"/api/v2/dags/{EVENTS_DAG}", json={"is_paused": False})
+
+        def imported() -> list:
+            return conn.execute(
+                "SELECT e.amazon_order_id FROM mip.order_events e JOIN mip.orders o USING (amazon_order_id)"
+                " WHERE e.outcome = 'imported'"
+            ).fetchall()
+
+        wait_until(imported, timeout=300, every=2, progress=progress, what="an order imported through events")
+    hourly = api._json("GET", "/api/v2/dags/mip_orders__it/dagRuns")["total_entries"]
+    assert hourly == 0, "the order came through events, not an hourly run"
+
+
 def test_the_log_server_listens_only_where_told_and_serves_what_the_api_server_asks(tmp_path):
     """mip.airflow.log_server: Airflow's log application on 127.0.0.1 only, both ports in one process; it
     serves a log to the request Airflow's api-server makes (a token signed with [api] secret_key), and
@@ -169,14 +199,17 @@ def test_the_log_server_listens_only_where_told_and_serves_what_the_api_server_a
 def test_a_real_make_up_listens_on_127_0_0_1_only(tmp_path):
     """scripts/up.py as `make up` runs it (on databases of its own on the suite's server, free ports, its
     state in a temporary directory): every socket any of its processes listens on is on 127.0.0.1, on the
-    ports of its variables, and its secrets are 0600 in a 0700 directory."""
+    ports of its variables, and its secrets are 0600 in a 0700 directory. Its demo account runs on order events."""
+    from mipdist.rest import AirflowApi
+
     from mip.store.server import drop_database, ensure_database
 
     names = [f"{SESSION['name']}_up_{uuid.uuid4().hex[:6]}", f"{SESSION['name']}_up_af_{uuid.uuid4().hex[:6]}"]
     mip_url, airflow_url = (ensure_database(SESSION["server"], name) for name in names)
     topology = tmp_path / "channels.yaml"
     shutil.copy(ROOT / "include" / "channels.yaml", topology)
-    ports = {name: free_port() for name in ("MIP_AIRFLOW_PORT", "MIP_SANDBOX_PORT", *LOG_PORT_VARIABLES)}
+    variables = ("MIP_AIRFLOW_PORT", "MIP_SANDBOX_PORT", "MIP_SQS_PORT", "MIP_SUPPLIER_PORT", *LOG_PORT_VARIABLES)
+    ports = {name: free_port() for name in variables}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MIP_"))}
     env.update({name: str(port) for name, port in ports.items()})
     env.update(
@@ -204,7 +237,11 @@ def test_a_real_make_up_listens_on_127_0_0_1_only(tmp_path):
             return "mip database (schema mip):" in output.read_text()
 
         wait_until(ready, timeout=300, every=1, progress=lambda: cpu_seconds(up.pid), what="make up to be ready")
+        assert "[mip up] Order events on: account demo subscribed" in output.read_text()
         sockets = listening(up.pid)
+        api = AirflowApi(f"http://127.0.0.1:{ports['MIP_AIRFLOW_PORT']}", "admin", "admin", check=lambda: None)
+        api.wait_healthy(60)
+        check_order_events(api, mip_url, progress=lambda: cpu_seconds(up.pid))
         # the psql command make up prints works as printed
         printed = output.read_text().split("mip database (schema mip): ", 1)[1].splitlines()[0]
         psql = subprocess.run(
