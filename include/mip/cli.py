@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -107,7 +108,10 @@ def _credentials_reset(args: argparse.Namespace) -> int:
 
 
 def _notifications_subscribe(args: argparse.Namespace) -> int:
-    # The account's SP-API connection lives in Airflow's metadata database: the Airflow glue reads it.
+    # The account's SP-API connection lives in Airflow's metadata database: the Airflow glue reads it. Outside a
+    # task the Task SDK reads only environment variables and external backends unless the process says it is a
+    # server one (as the api-server and the scheduler do): this command is run where Airflow's database is.
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
     from mip.airflow.hooks.sp_api import account_gateway
     from mip.airflow.sandbox_rule import configured_queue
     from mip.orders.queue import QueueRefused

@@ -121,10 +121,12 @@ def test_make_up_refuses_a_taken_port_naming_its_variable(ports, variable, tmp_p
     assert f"set {variable}" in result.stderr
 
 
-def check_order_events(api, mip_url: str, progress) -> None:
+def check_order_events(api, mip_url: str, sandbox_url: str, progress) -> None:
     """make up's demo account on events: the event DAG is scheduled on the queue's Asset, the account is
-    subscribed, and once the DAG is unpaused an order the sandbox creates reaches mip.orders through it,
-    with the hourly imports still paused (Airflow pauses new DAGs)."""
+    subscribed, and once the DAG is unpaused orders the sandbox creates reach mip.orders through it, with
+    the hourly imports still paused (Airflow pauses new DAGs)."""
+    import time
+
     import psycopg
 
     def details() -> dict | None:
@@ -137,16 +139,22 @@ def check_order_events(api, mip_url: str, progress) -> None:
         subscribed = conn.execute("SELECT queue_arn FROM mip.order_event_subscriptions WHERE account_id = 'demo'")
         assert subscribed.fetchall() == [("arn:aws:sqs:eu-west-1:123456789012:mip-orders",)]
         api._json("PATCH", f"/api/v2/dags/{EVENTS_DAG}", json={"is_paused": False})
+        now, scale = time.time(), 10  # make up's sandbox runs at time scale 10
+        # bought 35-40 Amazon minutes ago (past Pending): the sandbox notifies their changes to the queue
+        body = {"seller_id": "A1MIPDEMOSELLER", "country": "IT", "count": 3, "skus": ["MIP-UP-A", "MIP-UP-B"]}
+        body.update(start=now - 40 * 60 / scale, end=now - 35 * 60 / scale)
+        created = httpx.post(f"{sandbox_url}/_sandbox/orders/generate", json=body, timeout=30)
+        ids = sorted(created.raise_for_status().json()["amazon_order_ids"])
 
-        def imported() -> list:
-            return conn.execute(
-                "SELECT e.amazon_order_id FROM mip.order_events e JOIN mip.orders o USING (amazon_order_id)"
-                " WHERE e.outcome = 'imported'"
-            ).fetchall()
+        def imported() -> bool:
+            found = conn.execute("SELECT count(*) FROM mip.orders WHERE amazon_order_id = ANY(%s)", (ids,))
+            return found.fetchone()[0] == len(ids)
 
-        wait_until(imported, timeout=300, every=2, progress=progress, what="an order imported through events")
-    hourly = api._json("GET", "/api/v2/dags/mip_orders__it/dagRuns")["total_entries"]
-    assert hourly == 0, "the order came through events, not an hourly run"
+        events_progress = lambda: api.task_progress([EVENTS_DAG])  # noqa: E731 - the event DAG's task states
+        wait_until(imported, timeout=300, every=1, progress=events_progress, what="the orders through events")
+        outcomes = conn.execute("SELECT DISTINCT outcome FROM mip.order_events WHERE amazon_order_id = ANY(%s)", (ids,))
+        assert {o for (o,) in outcomes} <= {"imported", "unchanged"}
+    assert api._json("GET", "/api/v2/dags/mip_orders__it/dagRuns")["total_entries"] == 0, "no hourly run"
 
 
 def test_the_log_server_listens_only_where_told_and_serves_what_the_api_server_asks(tmp_path):
@@ -241,7 +249,8 @@ def test_a_real_make_up_listens_on_127_0_0_1_only(tmp_path):
         sockets = listening(up.pid)
         api = AirflowApi(f"http://127.0.0.1:{ports['MIP_AIRFLOW_PORT']}", "admin", "admin", check=lambda: None)
         api.wait_healthy(60)
-        check_order_events(api, mip_url, progress=lambda: cpu_seconds(up.pid))
+        sandbox_url = f"http://127.0.0.1:{ports['MIP_SANDBOX_PORT']}"
+        check_order_events(api, mip_url, sandbox_url, progress=lambda: cpu_seconds(up.pid))
         # the psql command make up prints works as printed
         printed = output.read_text().split("mip database (schema mip): ", 1)[1].splitlines()[0]
         psql = subprocess.run(
