@@ -131,7 +131,7 @@ def _import_channel(
 ) -> dict[str, str]:
     """Stage, gate and load the channel's named orders; returns order id -> outcome."""
     run_id = f"{key.run_id}:{channel.id}"
-    run = extract.RunKey(channel, run_id, gateway.credentials.seller_id)
+    run = extract.RunKey(channel, run_id, key.dag_id, key.task_id, seller_id=gateway.credentials.seller_id)
     stage.clear_run(conn, channel.id, run_id, kinds=("orders", "items"))
     raw_orders = _read_orders(gateway, run, order_ids, settled)
     stage.save_page(conn, run, "orders", 1, {"AmazonOrderIds": order_ids}, payload={"Orders": raw_orders})
