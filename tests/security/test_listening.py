@@ -64,9 +64,11 @@ def stop(process: subprocess.Popen) -> None:
 def ports(monkeypatch, tmp_path) -> dict[str, int]:
     """Free ports for every port variable of ``make up``, and its state in a temporary directory."""
     monkeypatch.setenv("MIP_LOCAL_DIR", str(tmp_path / "local"))
-    chosen = {name: free_port() for name in ("MIP_AIRFLOW_PORT", "MIP_SANDBOX_PORT", *LOG_PORT_VARIABLES)}
+    variables = ("MIP_AIRFLOW_PORT", "MIP_SANDBOX_PORT", "MIP_SUPPLIER_PORT", *LOG_PORT_VARIABLES)
+    chosen = {name: free_port() for name in variables}
     for name, port in chosen.items():
         monkeypatch.setenv(name, str(port))
+    monkeypatch.setenv("MIP_SQS_PORT", str(free_port()))  # not checked by make up (moto's own bind error)
     return chosen
 
 
