@@ -21,14 +21,14 @@ def step_sensor(
     task_id: str,
     poke_interval: float,
     timeout: timedelta,
-    gateway: bool = True,
+    gateway: bool | Callable[[dict[str, Any]], bool] = True,
     run_options: dict[str, Any] | None = None,
     inputs: Callable[[], dict[str, Any]] | None = None,
     **sensor_options: Any,
 ) -> Any:
     """A TaskFlow sensor ``(channel_id)`` in reschedule mode, done when ``run_step(step, channel_id, ...)`` is.
     ``run_options`` go to ``run_step`` (``seller``, ``on_failure``), with what ``inputs()`` returns at each poke
-    (e.g. the run's Params); ``sensor_options`` to the sensor (``retries``, ``exponential_backoff``,
+    (e.g. the run's Params); ``gateway`` may decide from those inputs; ``sensor_options`` to the sensor (``retries``, ``exponential_backoff``,
     ``max_wait``)."""
     options = run_options or {}
 
@@ -45,7 +45,8 @@ def step_sensor(
         from mip.airflow.adapter import run_step
 
         given = inputs() if inputs is not None else {}
-        return PokeReturnValue(is_done=bool(run_step(step, channel_id, gateway=gateway, **options, **given)))
+        amazon = gateway(given) if callable(gateway) else gateway
+        return PokeReturnValue(is_done=bool(run_step(step, channel_id, gateway=amazon, **options, **given)))
 
     poke.__doc__ = step.__doc__
     return poke

@@ -90,6 +90,13 @@ def listings_file(source: str) -> Path:
         raise StepFailed(str(exc), fix="name a file inside the imports directory, or give 'report'") from None
 
 
+def _amazon(gateway: SpApiGateway | None) -> SpApiGateway:
+    """The gateway of a step that reads Amazon's report (the task opens one whenever the source is the report)."""
+    if gateway is None:
+        raise StepFailed("the listings report needs the account's SP-API connection", fix="give a source file")
+    return gateway
+
+
 def _input(conn: psycopg.Connection, key: RunKey) -> dict[str, Any]:
     from mip.migration import stage
 
@@ -103,9 +110,15 @@ def _input(conn: psycopg.Connection, key: RunKey) -> dict[str, Any]:
 
 
 def request_listings(
-    key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway, *, params: dict[str, Any], user: str | None = None
+    key: RunKey,
+    conn: psycopg.Connection,
+    gateway: SpApiGateway | None = None,
+    *,
+    params: dict[str, Any],
+    user: str | None = None,
 ) -> dict[str, Any]:
-    """Check the Params; request the merchant listings report (or check the flat file is readable)."""
+    """Check the Params; request the merchant listings report (or check the flat file is readable). A file
+    ``source`` needs no ``gateway``: it is refused, or read, before any connection to Amazon is opened."""
     from mip.migration import stage
     from mip.migration.approve import plan_source
 
@@ -130,13 +143,13 @@ def request_listings(
         path = listings_file(source)
         stage.record_input(conn, key, "file", path=str(path))
         return {"source": "file", "path": str(path)}
-    report_id = listings_job(key.channel).request(gateway)
+    report_id = listings_job(key.channel).request(_amazon(gateway))
     stage.record_input(conn, key, "report", report_id=report_id)
     log.info("requested %s report %s", REPORT_TYPE, report_id)
     return {"source": "report", "report_id": report_id}
 
 
-def wait_listings(key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway, **_: Any) -> bool:
+def wait_listings(key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway | None = None, **_: Any) -> bool:
     """One getReport: is the listings report done (DONE, or CANCELLED: empty)? At once for a file."""
     from mip.amazon.reports import ReportFatal
     from mip.migration import stage
@@ -145,7 +158,7 @@ def wait_listings(key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway, 
     if source["source"] == "file":
         return True
     try:
-        state = listings_job(key.channel).poll(gateway, source["report_id"])
+        state = listings_job(key.channel).poll(_amazon(gateway), source["report_id"])
     except ReportFatal:
         stage.set_report_status(conn, key, "FATAL")
         conn.commit()
@@ -162,7 +175,9 @@ def _no_listings() -> ParsedListings:
     return ParsedListings(pd.DataFrame({column: pd.Series(dtype="object") for column in FRAME_COLUMNS}))
 
 
-def stage_listings(key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway, **_: Any) -> dict[str, Any]:
+def stage_listings(
+    key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway | None = None, **_: Any
+) -> dict[str, Any]:
     """Download the report (or read the file), parse it -> mip.migration_listings; unreadable rows ->
     mip.rejected_rows (line, column)."""
     from mip.migration import stage
@@ -172,7 +187,7 @@ def stage_listings(key: RunKey, conn: psycopg.Connection, gateway: SpApiGateway,
     if source["source"] == "file":  # confined again: the file may have been replaced since request_listings
         data, name = listings_file(source["path"]).read_bytes(), source["path"]
     else:
-        text = listings_job(key.channel).read(gateway, source["report_id"])
+        text = listings_job(key.channel).read(_amazon(gateway), source["report_id"])
         data, name = text.encode("utf-8"), f"listings report {source['report_id']}"
     try:
         parsed = parse(data, name) if data else _no_listings()  # b"": CANCELLED, Amazon had no listing

@@ -51,12 +51,18 @@ def _inputs() -> dict[str, Any]:
     }
 
 
+def _reads_amazon(params: dict[str, Any]) -> bool:
+    """Does the run read Amazon's listings report? A ``source`` file is read, and refused, with no connection."""
+    return str(params.get("source") or "").strip() in ("", "report")
+
+
 @task(task_id="request_listings")
 def request_listings(channel_id: str) -> dict[str, Any]:
     """Check the Params; request the merchant listings report (or check the flat file is readable)."""
     from mip.airflow.adapter import run_step
 
-    return run_step(steps.request_listings, channel_id, gateway=True, **_inputs())
+    inputs = _inputs()
+    return run_step(steps.request_listings, channel_id, gateway=_reads_amazon(inputs["params"]), **inputs)
 
 
 @task(task_id="stage_listings")
@@ -65,7 +71,7 @@ def stage_listings(channel_id: str) -> dict[str, Any]:
     mip.rejected_rows (line, column)."""
     from mip.airflow.adapter import run_step
 
-    return run_step(steps.stage_listings, channel_id, gateway=True)
+    return run_step(steps.stage_listings, channel_id, gateway=_reads_amazon(_inputs()["params"]))
 
 
 @task(task_id="gate_listings")
@@ -130,7 +136,7 @@ def _waits() -> dict[str, Any]:
     return {
         "wait_listings": step_sensor(
             steps.wait_listings, task_id="wait_listings", poke_interval=POKE_SECONDS, timeout=REPORT_TIMEOUT,
-            max_wait=MAX_WAIT, **backoff,
+            max_wait=MAX_WAIT, gateway=lambda given: _reads_amazon(given["params"]), **backoff,
         ),
         "wait_feeds": step_sensor(
             deleting.wait_feeds, task_id="wait_feeds", poke_interval=POKE_SECONDS, timeout=FEED_TIMEOUT,
