@@ -28,8 +28,8 @@ def step_sensor(
 ) -> Any:
     """A TaskFlow sensor ``(channel_id)`` in reschedule mode, done when ``run_step(step, channel_id, ...)`` is.
     ``run_options`` go to ``run_step`` (``seller``, ``on_failure``), with what ``inputs()`` returns at each poke
-    (e.g. the run's Params); ``gateway`` may decide from those inputs; ``sensor_options`` to the sensor (``retries``, ``exponential_backoff``,
-    ``max_wait``)."""
+    (e.g. the run's Params); ``gateway`` may decide from those inputs; ``sensor_options`` to the sensor
+    (``retries``, ``exponential_backoff``, ``max_wait``)."""
     options = run_options or {}
 
     @task.sensor(
