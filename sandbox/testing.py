@@ -23,6 +23,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Test clients open a fresh connection per call. uvicorn closes a connection idle for its keep-alive
+# timeout (5 s), and a test that waited on a DAG run longer than that could send on a socket the
+# server was closing ("Server disconnected without sending a response"). A new connection cannot race.
+NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
+
 
 class SandboxError(RuntimeError):
     pass
@@ -34,7 +39,7 @@ class Sandbox:
         self.port = port
         self.state_dir = state_dir
         self.base_url = f"http://127.0.0.1:{port}"
-        self._http = httpx.Client(base_url=self.base_url, timeout=120)
+        self._http = httpx.Client(base_url=self.base_url, timeout=120, limits=NO_KEEPALIVE)
 
     # --- admin API ------------------------------------------------------------------------------
     def admin(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from sandbox.testing import NO_KEEPALIVE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,7 +27,7 @@ class Supplier:
     def __init__(self, process: subprocess.Popen, port: int, api_key: str) -> None:
         self.process, self.port, self.api_key = process, port, api_key
         self.base_url = f"http://127.0.0.1:{port}/rest"
-        self._http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+        self._http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=NO_KEEPALIVE)
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
         response = self._http.request(method, f"/_supplier/{path}", json=json)

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from sandbox.testing import NO_KEEPALIVE
 from tests.faults.conftest import DEMO, FaultRow, order_tally
 from tests.marketplaces.conftest import approve_on_amazon, notice_of, start_consent
 from tests.orders.conftest import assert_matches_truth, generate
@@ -83,7 +84,9 @@ def test_revoked_mid_run_then_tampered_callbacks_then_reset_and_repair(stack, db
         "SELECT count(*) FROM mip.account_credentials_history WHERE account_id = 'demo'"
     ).fetchone()[0]
     db.commit()
-    with httpx.Client(base_url=api.base_url, cookies={"_token": token.json()["access_token"]}, timeout=60) as admin:
+    with httpx.Client(
+        base_url=api.base_url, cookies={"_token": token.json()["access_token"]}, timeout=60, limits=NO_KEEPALIVE
+    ) as admin:
         callback = approve_on_amazon(sandbox, start_consent(admin, action="reset", account_id="demo"), "demo")
         refused = {}
         for kind, url in tampered_callbacks(callback).items():

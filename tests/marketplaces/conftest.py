@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from sandbox.testing import NO_KEEPALIVE
 from tests.conftest import ROOT
 
 PREFIX = "/mip/marketplaces"
@@ -66,7 +67,7 @@ class AirflowServer:
     def client(self, user: str | None = "admin") -> httpx.Client:
         """A client carrying the UI's session cookie of ``user`` (None: anonymous)."""
         cookies = {"_token": self.token(user)} if user else {}
-        return httpx.Client(base_url=self.base_url, cookies=cookies, timeout=60)
+        return httpx.Client(base_url=self.base_url, cookies=cookies, timeout=60, limits=NO_KEEPALIVE)
 
 
 def free_port() -> int:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from stdnum import ean as stdnum_ean
 
+from sandbox.testing import NO_KEEPALIVE
+
 IT, DE, FR, ES, GB = "APJ6JRA9NG5V4", "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1RKKUPIHCS9HS", "A1F83G8C2ARO7P"
 DEMO, OTHER, INACTIVE = "A1MIPDEMOSELLER", "A2MIPOTHERSELLER", "A3MIPINACTIVE00"
 
@@ -94,7 +96,9 @@ class RawApi:
                 "client_secret": found["lwa_client_secret"],
             },
         ).json()["access_token"]
-        self.http = httpx.Client(base_url=sandbox.base_url, headers={"x-amz-access-token": token}, timeout=60)
+        self.http = httpx.Client(
+            base_url=sandbox.base_url, headers={"x-amz-access-token": token}, timeout=60, limits=NO_KEEPALIVE
+        )
 
     def call(
         self,

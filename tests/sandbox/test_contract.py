@@ -13,6 +13,7 @@ import pytest
 from sandbox.spapi import contract
 from sandbox.spapi.app import HANDLERS
 from sandbox.spapi.demo_listings import csv_era_listings
+from sandbox.testing import NO_KEEPALIVE
 from tests.sandbox.conftest import DEMO, GB, IT, RawApi, attributes, wait_for
 
 SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "amazon-models"
@@ -350,7 +351,9 @@ def _notifications_calls(raw: RawApi, seen: dict[str, set[int]]) -> None:
             "client_secret": account["lwa_client_secret"],
         },
     ).json()["access_token"]
-    app = httpx.Client(base_url=raw.sandbox.base_url, headers={"x-amz-access-token": token}, timeout=60)
+    app = httpx.Client(
+        base_url=raw.sandbox.base_url, headers={"x-amz-access-token": token}, timeout=60, limits=NO_KEEPALIVE
+    )
 
     def grantless(method: str, path: str, body: Any = None) -> tuple[int, Any]:
         response = app.request(method, path, json=body)
