@@ -13,8 +13,8 @@ from starlette.routing import Route
 
 from sandbox.spapi.call import Call
 from sandbox.spapi.clock import iso, parse_iso
-from sandbox.spapi.errors import ApiError, invalid_input
-from sandbox.spapi.orders.generate import advance
+from sandbox.spapi.errors import invalid_input
+from sandbox.spapi.orders.api import own_order
 from sandbox.spapi.state import State
 
 SCHEMA = """
@@ -41,15 +41,6 @@ def install(state: State) -> None:
     state.db.conn().executescript(SCHEMA)
 
 
-def _order(call: Call):
-    advance(call.state)
-    order_id = call.path["orderId"]
-    row = call.state.db.one("SELECT * FROM orders WHERE amazon_order_id = ?", (order_id,))
-    if row is None or row["seller_id"] != call.seller_id or row["purchase_date"] > call.state.clock.now():
-        raise ApiError(404, "NotFound", f"Order {order_id} was not found for this seller.")
-    return row
-
-
 def buyer_address(order: Any) -> dict[str, Any]:
     """A stable made-up address per order (name, street, phone): the PII Amazon releases only under an RDT."""
     seed = int(hashlib.sha256(order["amazon_order_id"].encode()).hexdigest()[:8], 16)
@@ -71,7 +62,7 @@ def create_restricted_data_token(call: Call) -> tuple[int, Any]:
 
 def get_order_address(call: Call) -> tuple[int, Any]:
     call.state.rdts.require(call.access_token, "GET", f"/orders/v0/orders/{call.path['orderId']}/address")
-    order = _order(call)
+    order = own_order(call)
     payload: dict[str, Any] = {"AmazonOrderId": order["amazon_order_id"]}
     if order["status"] in ADDRESSED:
         payload["ShippingAddress"] = buyer_address(order)
@@ -91,7 +82,7 @@ def _package(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def confirm_shipment(call: Call) -> tuple[int, Any]:
-    order = _order(call)
+    order = own_order(call)
     body = call.body or {}
     if body.get("marketplaceId") != order["marketplace_id"]:
         raise invalid_input(f"marketplaceId must be the order's marketplace {order['marketplace_id']}.")

@@ -134,7 +134,8 @@ def _page(call: Call, filters: dict[str, Any], column: str, limit: int) -> list:
     return [row for _, row in zip(range(limit), merged, strict=False)]
 
 
-def _own_order(call: Call):
+def own_order(call: Call):
+    """The order of the path's ``orderId`` if the calling seller owns it and it was placed by now; else 404."""
     advance(call.state)
     order_id = call.path["orderId"]
     row = call.state.db.one("SELECT * FROM orders WHERE amazon_order_id = ?", (order_id,))
@@ -144,12 +145,12 @@ def _own_order(call: Call):
 
 
 def get_order(call: Call) -> tuple[int, Any]:
-    order = _own_order(call)
+    order = own_order(call)
     return 200, {"payload": render_order(order, items_of(call.state.db.conn(), order["amazon_order_id"]))}
 
 
 def get_order_items(call: Call) -> tuple[int, Any]:
-    order = _own_order(call)
+    order = own_order(call)
     items = render_items(order, items_of(call.state.db.conn(), order["amazon_order_id"]))
     start = 0
     if "NextToken" in call.query:
