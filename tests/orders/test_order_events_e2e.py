@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.orders.conftest import assert_matches_truth, generate
-from tests.orders.test_repair_e2e import airflow_metadata, run, runs_of  # noqa: F401 - fixture
+from tests.orders.test_repair_e2e import airflow_metadata, e2e_config, run, runs_of  # noqa: F401 - fixture
 from tests.waiting import wait_until
 
 EVENTS_DAG = "mip_order_events__demo"
@@ -29,7 +29,7 @@ SCALE = 60.0
 
 @pytest.fixture
 def events_stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_orders, gateway_for):  # noqa: F811
-    from mipdist.stack import AirflowStack, StackConfig
+    from mipdist.stack import AirflowStack
 
     from mip.orders.queue import check_queue_url
     from mip.orders.subscribe import subscribe
@@ -52,25 +52,7 @@ def events_stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_order
             clean_orders, gateway_for(sandbox), "demo", "IT", check_queue_url(sqs.queue_url(QUEUE), allow_sandbox=True)
         )
         clean_orders.commit()
-        config = StackConfig(
-            name="events",
-            executor="LocalExecutor",
-            workers=0,
-            airflow_url=airflow_metadata,
-            mip_url=mip_url,
-            topology=events_topology,
-            home=tmp_path / "airflow",
-            extra_env=(
-                ("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "True"),
-                ("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True"),
-                ("AIRFLOW__CORE__PARALLELISM", "8"),
-                ("AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC", "2"),
-                ("AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC", "2"),
-                ("AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT", "True"),
-                ("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "60"),
-                ("AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE", "12"),
-            ),
-        )
+        config = e2e_config("events", airflow_metadata, mip_url, events_topology, tmp_path / "airflow")
         stack = AirflowStack(config)
         try:
             run(

@@ -65,38 +65,46 @@ def airflow_metadata(tmp_path_factory):
     drop_database(SESSION["server"], name)
 
 
+def e2e_config(name: str, airflow_metadata: str, mip_url: str, topology: Path, home: Path, *extra_env: tuple[str, str]):
+    """A one-machine stack (LocalExecutor) with scheduled and Asset-triggered runs on and every DAG paused
+    at creation: a test unpauses the DAGs it is about."""
+    from mipdist.stack import StackConfig
+
+    return StackConfig(
+        name=name,
+        executor="LocalExecutor",
+        workers=0,
+        airflow_url=airflow_metadata,
+        mip_url=mip_url,
+        topology=topology,
+        home=home,
+        extra_env=(
+            ("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "True"),
+            ("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True"),
+            ("AIRFLOW__CORE__PARALLELISM", "8"),
+            ("AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC", "2"),
+            ("AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC", "2"),
+            ("MIP_ORDERS_REPORT_POKE_SECONDS", "2"),
+            # the account's connection points at the local sandbox (mip.amazon.endpoints)
+            ("AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT", "True"),
+            # a loaded machine (the suite shares 2 cores) answers a task's first call late: with the default
+            # 5 s the worker retries /run while the first call holds the task's row, the retries take the
+            # api-server's pooled connections, and it stalls until the pool times out
+            ("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "60"),
+            ("AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE", "12"),
+            *extra_env,
+        ),
+    )
+
+
 @pytest.fixture
 def stack(airflow_metadata, mip_url, topology_file, tmp_path, clean_orders):
-    from mipdist.stack import AirflowStack, StackConfig
+    from mipdist.stack import AirflowStack
 
     from sandbox.testing import run_sandbox
 
     with run_sandbox(tmp_path / "spapi", time_scale=600.0) as sandbox:
-        config = StackConfig(
-            name="e2e",
-            executor="LocalExecutor",
-            workers=0,
-            airflow_url=airflow_metadata,
-            mip_url=mip_url,
-            topology=topology_file,
-            home=tmp_path / "airflow",
-            extra_env=(
-                # scheduled and Asset-triggered runs on; every DAG but the two under test stays paused
-                ("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "True"),
-                ("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "True"),
-                ("AIRFLOW__CORE__PARALLELISM", "8"),
-                ("AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC", "2"),
-                ("AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC", "2"),
-                ("MIP_ORDERS_REPORT_POKE_SECONDS", "2"),
-                # the account's connection points at the local sandbox (mip.amazon.endpoints)
-                ("AIRFLOW__MIP__ALLOW_SANDBOX_ENDPOINT", "True"),
-                # a loaded machine (the suite shares 2 cores) answers a task's first call late: with the default
-                # 5 s the worker retries /run while the first call holds the task's row, the retries take the
-                # api-server's pooled connections, and it stalls until the pool times out
-                ("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "60"),
-                ("AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE", "12"),
-            ),
-        )
+        config = e2e_config("e2e", airflow_metadata, mip_url, topology_file, tmp_path / "airflow")
         stack = AirflowStack(config)
         try:
             run(
