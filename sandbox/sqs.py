@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +21,6 @@ from pathlib import Path
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
-ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger("sandbox.sqs")
 
 
@@ -86,34 +83,19 @@ def run_sqs(state_dir: Path | str, queues: Sequence[str] = (), startup_timeout: 
     """Start ``python -m sandbox.sqs`` on an ephemeral port, wait until it answers, stop it on exit."""
     import httpx
 
-    state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    port_file = state_dir / "port"
-    port_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "sandbox.sqs", "--port", "0", "--state", str(state_dir)]
-    for name in queues:
-        command += ["--queue", name]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    with open(state_dir / "sqs.log", "ab") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if process.poll() is not None:
-                raise RuntimeError(f"the SQS server exited with {process.returncode}; see {state_dir / 'sqs.log'}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the SQS server did not start; see {state_dir / 'sqs.log'}")
-            time.sleep(0.05)
-        endpoint = f"http://127.0.0.1:{int(port_file.read_text())}"
-        httpx.get(endpoint, timeout=5)
-        yield SqsServer(endpoint, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    from sandbox.process import started_server
+
+    args = [option for name in queues for option in ("--queue", name)]
+    server = started_server(
+        "sandbox.sqs",
+        Path(state_dir),
+        args,
+        log_name="sqs.log",
+        healthy=lambda url: httpx.get(url, timeout=5) is not None,
+        startup_timeout=startup_timeout,
+    )
+    with server as (process, port):
+        yield SqsServer(f"http://127.0.0.1:{port}", process)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,7 @@ The server runs as a subprocess on an ephemeral port; its log is ``<state_dir>/s
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +18,7 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from sandbox.process import started_server
 
 # Test clients open a fresh connection per call. uvicorn closes a connection idle for its keep-alive
 # timeout (5 s), and a test that waited on a DAG run longer than that could send on a socket the
@@ -136,57 +133,18 @@ def run_sandbox(
 ) -> Iterator[Sandbox]:
     """Start ``python -m sandbox.spapi`` on an ephemeral port, wait for health, stop it on exit."""
     state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    port_file = state_dir / "port"
-    port_file.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
+    args = ["--time-scale", str(time_scale), "--seed", str(seed), *([] if demo else ["--no-demo"]), *extra_args]
+    server = started_server(
         "sandbox.spapi",
-        "--port",
-        "0",
-        "--state",
-        str(state_dir),
-        "--time-scale",
-        str(time_scale),
-        "--seed",
-        str(seed),
-        *([] if demo else ["--no-demo"]),
-        *extra_args,
-    ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    log = open(state_dir / "sandbox.log", "ab")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    sandbox = None
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if process.poll() is not None:
-                raise SandboxError(
-                    f"the sandbox exited with code {process.returncode}; see {state_dir / 'sandbox.log'}"
-                )
-            if port_file.exists() and port_file.read_text().strip():
-                port = int(port_file.read_text())
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=2).json().get("ok"):
-                        break
-                except (httpx.HTTPError, ValueError):
-                    pass
-            if time.monotonic() > deadline:
-                raise SandboxError(
-                    f"the sandbox did not become healthy within {startup_timeout:.0f}s; see {state_dir / 'sandbox.log'}"
-                )
-            time.sleep(0.05)
+        state_dir,
+        args,
+        log_name="sandbox.log",
+        healthy=lambda url: httpx.get(f"{url}/_sandbox/health", timeout=2).json().get("ok"),
+        startup_timeout=startup_timeout,
+    )
+    with server as (process, port):
         sandbox = Sandbox(process, port, state_dir)
-        yield sandbox
-    finally:
-        if sandbox is not None:
+        try:
+            yield sandbox
+        finally:
             sandbox.close()
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        log.close()

@@ -7,10 +7,7 @@ with run_supplier(tmp_path / "supplier", api_key="k") as supplier:
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,9 +15,8 @@ from typing import Any
 
 import httpx
 
+from sandbox.process import started_server
 from sandbox.testing import NO_KEEPALIVE
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Supplier:
@@ -57,51 +53,18 @@ def run_supplier(
     extra_args: Sequence[str] = (),
     startup_timeout: float = 60.0,
 ) -> Iterator[Supplier]:
-    state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    port_file = state_dir / "port"
-    port_file.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
+    """Start ``python -m sandbox.supplier`` on an ephemeral port, wait for health, stop it on exit."""
+    server = started_server(
         "sandbox.supplier",
-        "--port",
-        "0",
-        "--state",
-        str(state_dir),
-        "--time-scale",
-        str(time_scale),
-        "--api-key",
-        api_key,
-        *extra_args,
-    ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    log = open(state_dir / "supplier.log", "ab")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    supplier = None
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while supplier is None:
-            if process.poll() is not None:
-                raise RuntimeError(f"the supplier stand-in exited; see {state_dir / 'supplier.log'}")
-            if port_file.exists() and port_file.read_text().strip():
-                port = int(port_file.read_text())
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/_supplier/health", timeout=2).json().get("ok"):
-                        supplier = Supplier(process, port, api_key)
-                        break
-                except (httpx.HTTPError, ValueError):
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the supplier stand-in did not start in time")
-            time.sleep(0.1)
-        yield supplier
-    finally:
-        if supplier is not None:
-            supplier.close()
-        process.terminate()
+        Path(state_dir),
+        ["--time-scale", str(time_scale), "--api-key", api_key, *extra_args],
+        log_name="supplier.log",
+        healthy=lambda url: httpx.get(f"{url}/_supplier/health", timeout=2).json().get("ok"),
+        startup_timeout=startup_timeout,
+    )
+    with server as (process, port):
+        supplier = Supplier(process, port, api_key)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            yield supplier
+        finally:
+            supplier.close()
