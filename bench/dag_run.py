@@ -87,6 +87,9 @@ def _airflow_env(home: Path, mip_url: str, airflow_url: str, topology: Path) -> 
             "AIRFLOW_HOME": str(home / "airflow"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_url.replace("postgresql://", "postgresql+psycopg2://", 1),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            # the orders DAGs' PeriodEndTimetable is registered by plugins/mip_timetables.py: without the
+            # plugin, dag.test() cannot serialize the DAG folder
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
