@@ -5,7 +5,7 @@ Each script runs alone, one after the other (on 2 cores a second load would dist
 as Markdown with the machine and the date, kept with the raw figures in ``.local/bench/results.md`` and
 ``results.json``, and, when every script ran, written to ``bench/results/latest.md`` (committed; the
 docs link it instead of copying figures). Exit status 1 when a script failed or a target was
-missed. About 10 minutes on the 2-core development machine (bench/dag_run.py alone takes 4).
+missed. About 30 minutes on the 2-core development machine (fulfilment 13, order_latency 8, dag_run 4).
 
     .venv/bin/python bench/run_all.py [--only publish,orders] [--out .local/bench]
 """

@@ -1,7 +1,8 @@
-"""The one run identity of every pipeline, and the two outcomes a domain step can end with besides success.
+"""The run identity of every pipeline, and the two outcomes a domain step can end with besides success.
 
 A domain step is a plain function ``step(key, conn, [gateway], **params) -> summary``: ``key`` says which
-channel, Airflow run and seller the rows it writes belong to, ``conn`` is a ``psycopg`` connection to the mip
+channel, Airflow run and seller the rows it writes belong to (``RunKey``; ``AccountRunKey`` for the few
+pipelines that work on a whole account or the whole deployment), ``conn`` is a ``psycopg`` connection to the mip
 database (committed by the caller), ``gateway`` the account's ``SpApiGateway`` when the step calls Amazon.
 ``mip.airflow.adapter`` builds these from a task's context; tests and benches call steps directly.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mip.config import Channel
+from mip.config import Account, Channel
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,22 @@ class RunKey:
 
     def for_task(self, task_id: str) -> RunKey:
         return replace(self, task_id=task_id)
+
+
+@dataclass(frozen=True)
+class AccountRunKey:
+    """One run of a pipeline on a whole seller account (repair, account health) or, ``account`` None, on the
+    whole deployment (the supplier catalog)."""
+
+    account: Account | None
+    channels: tuple[Channel, ...]  # the account's channels (all of them for the deployment), by id
+    run_id: str
+    dag_id: str | None = None
+    task_id: str | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        return self.account.id if self.account else None
 
 
 class StepSkipped(Exception):

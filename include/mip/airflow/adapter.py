@@ -1,4 +1,5 @@
-"""The task adapter: a task body is one call, ``run_step(step, channel_id, ...)``.
+"""The task adapter: a task body is one call, ``run_step(step, channel_id, ...)`` (a channel's pipelines) or
+``run_account_step(step, account_id, ...)`` (a whole account's, or the deployment's with ``account_id`` None).
 
 It turns the running task's Airflow context into what a domain step takes (``mip.runs``): the run key,
 a connection to the mip database (``mip_postgres``; committed when the step returns or skips, rolled back
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from mip.runs import RunKey, StepFailed, StepSkipped
+from mip.runs import AccountRunKey, RunKey, StepFailed, StepSkipped
 
 T = TypeVar("T")
 
@@ -41,6 +42,24 @@ def current_key(channel_id: str, seller_id: str | None = None) -> RunKey:
         dag_id=context["dag"].dag_id,
         task_id=context["task"].task_id,
         seller_id=seller_id,
+    )
+
+
+def current_account_key(account_id: str | None) -> AccountRunKey:
+    """The run key of the running task on account ``account_id`` (None: the whole deployment)."""
+    from airflow.sdk import get_current_context
+
+    from mip.config import load_topology
+
+    context = get_current_context()
+    topology = load_topology()
+    channels = sorted(topology.channels, key=lambda c: c.id)
+    return AccountRunKey(
+        account=topology.account(account_id) if account_id else None,
+        channels=tuple(c for c in channels if account_id is None or c.account == account_id),
+        run_id=context["run_id"],
+        dag_id=context["dag"].dag_id,
+        task_id=context["task"].task_id,
     )
 
 
@@ -103,29 +122,59 @@ def run_step(
     ``on_failure(key, conn, error)`` records any failure in the pipeline's own run record (committed on a fresh
     connection, the step's own work rolled back) before the task fails.
     """
-    from mip.airflow.common import skip
-    from mip.airflow.db import mip_db
-    from mip.airflow.errors import amazon_errors
     from mip.config import load_topology
 
     key = current_key(channel_id, seller_id)
+
+    def body(conn: Any) -> T:
+        nonlocal key
+        if not gateway:
+            return step(key, conn, **params)
+        topology = load_topology()
+        account = topology.account(account_id) if account_id else topology.account_of(key.channel)
+        choose = None if seller is None else (lambda current: seller(key, conn, current, **params))
+        with account_gateway(account, seller_id, choose=choose) as amazon:
+            key = key.for_seller(amazon.credentials.seller_id)
+            return step(key, conn, amazon, **params)
+
+    record_failure = None if on_failure is None else (lambda conn, exc: on_failure(key, conn, exc))
+    return _in_task(body, record_failure)
+
+
+def run_account_step(step: Callable[..., T], account_id: str | None, *, gateway: bool = False, **params: Any) -> T:
+    """Run ``step(key, conn, [gateway], **params)`` for the running task on a whole account (``key`` an
+    ``AccountRunKey``; ``gateway``: the account's, for its current Seller ID) or, ``account_id`` None, on the
+    deployment. Same connection, commit and failure semantics as ``run_step``."""
+    key = current_account_key(account_id)
+
+    def body(conn: Any) -> T:
+        if not gateway:
+            return step(key, conn, **params)
+        if key.account is None:
+            raise ValueError("a deployment-wide step has no account gateway")
+        with account_gateway(key.account) as amazon:
+            return step(key, conn, amazon, **params)
+
+    return _in_task(body, None)
+
+
+def _in_task(body: Callable[[Any], T], on_failure: Callable[[Any, BaseException], None] | None) -> T:
+    """``body(conn)`` on a mip connection, committed on return or ``StepSkipped`` (the task is then skipped),
+    rolled back on an error; ``on_failure(conn, error)`` on a fresh connection before the error propagates."""
+    from mip.airflow.common import skip
+    from mip.airflow.db import mip_db
+    from mip.airflow.errors import amazon_errors
+
     skipped: StepSkipped | None = None
     try:
         with failures_as_airflow(), amazon_errors(), mip_db() as conn:
             try:
-                if gateway:
-                    topology = load_topology()
-                    account = topology.account(account_id) if account_id else topology.account_of(key.channel)
-                    choose = None if seller is None else (lambda current: seller(key, conn, current, **params))
-                    with account_gateway(account, seller_id, choose=choose) as amazon:
-                        key = key.for_seller(amazon.credentials.seller_id)
-                        return step(key, conn, amazon, **params)
-                return step(key, conn, **params)
+                return body(conn)
             except StepSkipped as exc:
                 skipped = exc  # committed: what the step recorded before it found nothing to do is kept
     except BaseException as exc:
         if on_failure is not None:
             with mip_db() as conn:
-                on_failure(key, conn, exc)
+                on_failure(conn, exc)
         raise
     skip(str(skipped))

@@ -22,6 +22,8 @@ from mip.config import Account, Channel
 if TYPE_CHECKING:
     import psycopg
 
+    from mip.runs import AccountRunKey
+
 log = logging.getLogger(__name__)
 
 WARN_AFTER_DAYS = 90
@@ -162,9 +164,7 @@ def _with_age(report: HealthReport) -> HealthReport:
     return report
 
 
-def check_and_record(
-    conn: psycopg.Connection, gateway: SpApiGateway, account: Account, channels: list[Channel]
-) -> HealthReport:
+def check_and_record(key: AccountRunKey, conn: psycopg.Connection, gateway: SpApiGateway) -> HealthReport:
     """The account's health, recorded in ``mip.account_health``; a failed check is recorded (committed), then
     fails the step with ``StepFailed`` (no retry mends an invalid credential). Warnings are the caller's to
     deliver (``HealthReport.warnings``)."""
@@ -172,7 +172,10 @@ def check_and_record(
 
     from mip.runs import StepFailed
 
-    report = check_account(gateway, account, channels)
+    account = key.account
+    if account is None:
+        raise ValueError("the account health check needs an account")
+    report = check_account(gateway, account, list(key.channels))
     conn.execute(
         "INSERT INTO mip.account_health (account_id, status, authorization_age_days, message, details)"
         " VALUES (%s, %s, %s, %s, %s)",

@@ -1,8 +1,8 @@
 """The catalog sync's steps as ``mip_catalog_sync`` runs them, one per task, logging their counts.
 
-The catalog belongs to the deployment, not to a channel: a step takes the Airflow run's id instead of a
-``RunKey``. ``StepFailed`` (``mip.runs``) fails the task at once: a refused ``supplier_dir`` or a refused drop
-would fail again on retry.
+The catalog belongs to the deployment, not to a channel: ``ingest`` takes an ``AccountRunKey`` whose
+account is None (``mip.airflow.adapter.run_account_step``). ``StepFailed`` (``mip.runs``) fails the task at
+once: a refused ``supplier_dir`` or a refused drop would fail again on retry.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from mip.runs import StepFailed
+from mip.runs import AccountRunKey, StepFailed
 
 if TYPE_CHECKING:
     import psycopg
@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def ingest(
+    key: AccountRunKey,
     conn: psycopg.Connection,
-    run_id: str,
     *,
     supplier_dir: str | None = None,
     max_rejected_fraction: float = 0.05,
@@ -45,7 +45,7 @@ def ingest(
         force=bool(force),
     )
     log.info("ingesting the catalog drop in %s", directory)
-    result = ingest_directory(conn, directory, run_id=run_id, options=options)
+    result = ingest_directory(conn, directory, run_id=key.run_id, options=options)
     log.info(
         "%s: %s product lines, %s valid, %s inserted, %s updated, %s unchanged, %s removed, %s rejected rows, "
         "%.1f s (catalog version %s)",

@@ -15,19 +15,13 @@ def check_account_health(account_id: str) -> str:
     """Check the account and record the result; a failed check fails at once, a warning is alerted."""
     from airflow.sdk import get_current_context
 
-    from mip.airflow.adapter import account_gateway, failures_as_airflow
+    from mip.airflow.adapter import run_account_step
     from mip.airflow.alerts import send_warning
     from mip.airflow.alerts.delivery import AlertNotDelivered, AlertSettingsError
-    from mip.airflow.db import mip_db
     from mip.airflow.errors import TaskFailure
     from mip.amazon.health import check_and_record
-    from mip.config import load_topology
 
-    topology = load_topology()
-    account = topology.account(account_id)
-    channels = [c for c in topology.channels if c.account == account_id]
-    with failures_as_airflow(), account_gateway(account) as gateway, mip_db() as conn:
-        report = check_and_record(conn, gateway, account, channels)  # failed: alerted by on_failure_callback
+    report = run_account_step(check_and_record, account_id, gateway=True)  # failed: alerted by on_failure_callback
     if report.warnings:
         try:
             send_warning(get_current_context(), "\n".join(report.warnings), account=account_id)

@@ -25,16 +25,14 @@ CATALOG_ASSET = Asset(name="supplier_catalog", uri="mip://catalog/supplier")
 
 
 @task
-def ingest(params: dict[str, Any] | None = None, run_id: str | None = None) -> dict[str, Any]:
+def ingest(params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Ingest the drop; returns the (small) ``IngestResult`` as a dict."""
-    from mip.airflow.adapter import failures_as_airflow
-    from mip.airflow.db import mip_db
+    from mip.airflow.adapter import run_account_step
     from mip.catalog import steps
 
     given = params or {}
     chosen = {name: given[name] for name in INGEST_PARAMS if name in given}  # not the run conf's other keys
-    with failures_as_airflow(), mip_db() as conn:
-        return steps.ingest(conn, str(run_id), **chosen)
+    return run_account_step(steps.ingest, None, **chosen)
 
 
 @task
