@@ -112,25 +112,16 @@ def _notifications_subscribe(args: argparse.Namespace) -> int:
     # task the Task SDK reads only environment variables and external backends unless the process says it is a
     # server one (as the api-server and the scheduler do): this command is run where Airflow's database is.
     os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
-    from mip.airflow.hooks.sp_api import account_gateway
-    from mip.airflow.sandbox_rule import configured_queue
-    from mip.orders.queue import QueueRefused
-    from mip.orders.subscribe import subscribe
+    from mip.airflow.subscribe import NotSubscribable, subscribe_account
     from mip.store.db import connect
 
     topology = load_topology(Path(args.topology) if args.topology else topology_path())
-    account = topology.account(args.account)
-    if account.order_events is None:
-        print(f"refused: account {account.id} has no order_events.queue_url in the topology", file=sys.stderr)
-        return 1
     try:
-        queue = configured_queue(account.order_events.queue_url)
-    except QueueRefused as exc:
+        with connect(args.url) as conn:
+            print(subscribe_account(conn, topology, topology.account(args.account)))
+    except NotSubscribable as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    country = next(c.country for c in topology.channels if c.account == account.id)
-    with account_gateway(account) as gateway, connect(args.url) as conn:
-        print(subscribe(conn, gateway, account.id, country, queue))
     return 0
 
 

@@ -3,7 +3,9 @@
 The queue URL (topology ``accounts[].order_events.queue_url``) decides where the ``aws`` connection's
 credentials go: only Amazon SQS, or a sandbox queue on a loopback address where the deployment allows the
 sandbox; the DAG does not load and ``mip notifications subscribe`` refuses, before any network call,
-otherwise. A message's fields are untrusted: an AmazonOrderId that is not an order id never reaches a
+otherwise (the Marketplaces page subscribes on connect through the same path, with the topology's URL, never a
+form's: tests/marketplaces/test_order_events_on_connect.py shows a refused queue there). A message's fields
+are untrusted: an AmazonOrderId that is not an order id never reaches a
 request path, another seller's message is not imported.
 """
 

@@ -4,11 +4,14 @@ Callback order matters: the Seller ID Amazon reports is compared with the one en
 code is exchanged (a browser still signed in to Seller Central as another seller is the usual cause,
 hence the private-window advice); the new authorization is checked (token refresh, marketplace
 participations, each channel's marketplace and Seller ID, as ``mip credentials reset`` does) and
-only then stored, so a failed attempt never replaces working credentials.
+only then stored, so a failed attempt never replaces working credentials. An account with ``order_events``
+in the topology is then subscribed to its queue (``mip.airflow.subscribe``, as ``mip notifications subscribe``
+does); a failed subscription is reported under the success, never undoing it.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -17,9 +20,10 @@ from urllib.parse import urlencode
 from mip.airflow.page import connections
 from mip.airflow.page.state import Authorization
 from mip.amazon.health import WARN_AFTER_DAYS
-from mip.config import Topology
+from mip.config import Account, Topology
 from mip.marketplaces import LWA_HOST, MARKETPLACES
 
+log = logging.getLogger(__name__)
 SOURCE = "marketplaces-page"
 # A web request waits for these calls: a few quick retries, not the pipelines' 15 minutes.
 CALLBACK_RETRIES: dict[str, Any] = {
@@ -58,6 +62,8 @@ class Outcome:
     message: str
     error_code: str | None = None
     details: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what went wrong after a success (shown under it)
+    problems_title: str = ""
 
 
 def wrong_seller(auth: Authorization, returned: str) -> Outcome:
@@ -80,7 +86,8 @@ def wrong_seller(auth: Authorization, returned: str) -> Outcome:
 
 
 def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str, code: str, actor: str) -> Outcome:
-    """Exchange the code, check the new authorization, store it; the Outcome says what happened and what to do."""
+    """Exchange the code, check the new authorization, store it (then subscribe the account's order events);
+    the Outcome says what happened and what to do."""
     try:
         account = topology.account(auth.account_id)
     except KeyError:
@@ -128,7 +135,10 @@ def complete(auth: Authorization, topology: Topology, *, selling_partner_id: str
             report.error_code or "check_failed",
             list(report.problems),
         )
-    return _store(auth, account, topology, info, refresh_token, actor)
+    outcome = _store(auth, account, topology, info, refresh_token, actor)
+    if outcome.ok and account.order_events is not None:
+        _subscribe_order_events(topology, account, outcome)
+    return outcome
 
 
 _TITLES = {
@@ -247,3 +257,43 @@ def _store(
         None,
         details,
     )
+
+
+def _subscribe_order_events(topology: Topology, account: Account, outcome: Outcome) -> None:
+    """Once the credentials are stored: the account's ORDER_CHANGE subscription to the queue of its topology
+    entry (never a form's), as ``mip notifications subscribe`` makes it. A failure leaves the connect done;
+    ``outcome`` says so and what to do, and the api-server's log has the traceback."""
+    from mip.airflow.db import mip_db
+    from mip.airflow.subscribe import subscribe_account
+    from mip.amazon.gateway import RetryPolicy
+
+    try:
+        with mip_db() as conn:
+            done = subscribe_account(conn, topology, account, RetryPolicy(**CALLBACK_RETRIES))
+    except Exception as exc:  # the credentials are stored: a failure here must not undo the connect
+        log.exception("subscribing account %s to its order events after the connect failed", account.id)
+        outcome.error_code = "order_events_not_subscribed"
+        outcome.problems_title = "Order events are not on (the hourly import still brings the orders):"
+        outcome.problems = _not_subscribed(account.id, exc)
+        return
+    outcome.details.append(
+        f"Order events on: Amazon sends Seller ID {done['seller_id']}'s ORDER_CHANGE notifications to "
+        f"{done['queue_arn']} (subscription {done['subscription_id']}); unpause mip_order_events__{account.id} "
+        "to import them within minutes."
+    )
+
+
+def _not_subscribed(account_id: str, exc: Exception) -> list[str]:
+    from mip.airflow.subscribe import NotSubscribable
+
+    if isinstance(exc, NotSubscribable):
+        return [
+            f"{exc}.",
+            f"Correct order_events of account {account_id} in the topology, then run "
+            f"`mip notifications subscribe {account_id}` (or connect the account again).",
+        ]
+    return [
+        f"{type(exc).__name__}: {exc}",
+        f"Run `mip notifications subscribe {account_id}` once that is mended (or connect the account again); "
+        "the api-server's log has the details.",
+    ]

@@ -65,6 +65,8 @@ def outcome_notice(user: Any, nonce: str) -> Notice | None:
         shown["title"],
         shown["message"],
         shown["details"],
+        problems=shown.get("problems", []),  # rows recorded before subscriptions on connect have none
+        problems_title=shown.get("problems_title") or Notice.problems_title,
         code=row["error_code"],
     )
 
@@ -338,7 +340,15 @@ def finish_consent(user: Any, params: dict[str, str]) -> str:
             conn,
             authorization.nonce,
             outcome="connected" if outcome.ok else "failed",
-            message=json.dumps({"title": outcome.title, "message": outcome.message, "details": outcome.details}),
+            message=json.dumps(
+                {
+                    "title": outcome.title,
+                    "message": outcome.message,
+                    "details": outcome.details,
+                    "problems": outcome.problems,
+                    "problems_title": outcome.problems_title,
+                }
+            ),
             error_code=outcome.error_code,
             selling_partner_id=params.get("selling_partner_id"),
         )
