@@ -270,13 +270,12 @@ def _checked_endpoint(given: str, account: Any, current: Any) -> str:
 
 
 # --- the callback -----------------------------------------------------------------------------------------------
-def finish_consent(user: Any, params: dict[str, str]) -> str:
-    """Consume the state, complete the authorization, record the outcome; returns the nonce."""
+def _consumed_authorization(user: Any, params: dict[str, str]) -> states.Authorization:
+    """The pending authorization the callback's state names, used up; PageError for a missing or refused state
+    (a refusal is recorded on the authorization row when the state names one)."""
     from mip.airflow.db import mip_db
-    from mip.airflow.page.authorize import Outcome, complete
 
-    missing = [name for name in ("state", "spapi_oauth_code", "selling_partner_id") if not params.get(name)]
-    if "state" in missing:
+    if not params.get("state"):
         log.warning("consent callback without a state refused (user %s)", auth.user_name(user))
         raise PageError(
             Notice(
@@ -302,6 +301,17 @@ def finish_consent(user: Any, params: dict[str, str]) -> str:
                 "; recorded on its authorization row" if kept else "; its state names no authorization row",
             )
             raise PageError(Notice("error", "Authorization refused", str(exc), code=exc.reason)) from None
+    return authorization
+
+
+def finish_consent(user: Any, params: dict[str, str]) -> str:
+    """Consume the state, complete the authorization, record the outcome; returns the nonce."""
+    from mip.airflow.db import mip_db
+    from mip.airflow.page.authorize import Outcome, complete
+
+    authorization = _consumed_authorization(user, params)
+    name = auth.user_name(user)
+    missing = [key for key in ("spapi_oauth_code", "selling_partner_id") if not params.get(key)]
     topology, _, _ = load()
     try:
         conn_id = topology.account(authorization.account_id).connection_id
