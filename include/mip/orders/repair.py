@@ -51,18 +51,19 @@ def find_gaps(
     conn: psycopg.Connection,
     gateway: SpApiGateway,
     *,
-    authorization_problem: Callable[[str], str | None],
+    authorization_problem: Callable[[str, str], str | None],
 ) -> list[Gap]:
     """The runs to make (``intervals.repair_plan``) for every interval the owning seller has not imported.
 
-    A previous seller whose stored authorization fails (``authorization_problem(seller_id)`` is its reason)
+    A previous seller whose stored authorization fails (``authorization_problem(seller_id, country)``, asked in
+    the country of the account's first channel, is its reason)
     is left out: the runs that tried its hours get the recovery advice as their error (committed)."""
     current = gateway.credentials.seller_id
     found = account_gaps(key, conn, current)
     runnable = [g for g in found if g.seller_id == current]
     for seller in sorted({g.seller_id for g in found} - {current}):
         own = [g for g in found if g.seller_id == seller]
-        problem = authorization_problem(seller)
+        problem = authorization_problem(seller, key.channels[0].country)  # a gap implies a channel
         if problem is None:
             log.info("previous Seller ID %s: its stored authorization works, re-running %s gap(s)", seller, len(own))
             runnable += own

@@ -42,7 +42,7 @@ WAIT_POKE_SECONDS = 30
 log = logging.getLogger(__name__)
 
 
-def _authorization_problem(account: Account, country: str) -> Callable[[str], str | None]:
+def _authorization_problem(account: Account) -> Callable[[str, str], str | None]:
     """Why the stored authorization of a previous seller cannot read its hours (None: it works): one
     getMarketplaceParticipations call with it."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -50,7 +50,7 @@ def _authorization_problem(account: Account, country: str) -> Callable[[str], st
     from mip.airflow.hooks.sp_api import seller_gateway
     from mip.amazon import apis
 
-    def problem(seller_id: str) -> str | None:
+    def problem(seller_id: str, country: str) -> str | None:
         try:
             with seller_gateway(account, seller_id) as gateway:
                 gateway.call(
@@ -93,9 +93,7 @@ def find_gaps(account_id: str) -> list[dict[str, Any]]:
     from mip.config import load_topology
     from mip.orders import repair
 
-    topology = load_topology()
-    country = next(c.country for c in sorted(topology.channels, key=lambda c: c.id) if c.account == account_id)
-    problem = _authorization_problem(topology.account(account_id), country)
+    problem = _authorization_problem(load_topology().account(account_id))
     plan = run_account_step(repair.find_gaps, account_id, gateway=True, authorization_problem=problem)
     return [_trigger(gap) for gap in plan]
 
